@@ -1,0 +1,282 @@
+"""Shared scikit-learn facade of the two estimators.
+
+Validation, seeding, device choice, building and fitting the skorch net, and
+drawing the prediction ensemble live here; the subclasses only encode targets
+and reduce the networks' outputs to predictions.
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.dataset import ValidSplit
+
+from ._core.hypernetwork import HyperNetwork
+from ._core.regularizers import REGULARIZERS
+from ._net import HyperGANNet
+from .targets import mlp
+
+__all__ = ["BaseHyperGAN"]
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+def _check_sizes(value, name):
+    """Hidden sizes of the mixer / generators: a tuple of positive ints."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        value = (value,)
+    value = tuple(value)
+    if not all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in value):
+        raise ValueError(f"The {name!r} parameter must be a tuple of positive ints. Got {value!r}.")
+    return tuple(int(v) for v in value)
+
+
+def resolve_device(device):
+    """``"auto"`` -> CUDA when available, else CPU; a clear error for a missing GPU."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but no CUDA device is available; "
+            "use device='cpu' or device='auto'."
+        )
+    try:
+        torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"Unknown device {device!r}: {exc}") from exc
+    return device
+
+
+class BaseHyperGAN(BaseEstimator):
+    """Parameters and machinery shared by the HyperGAN estimators."""
+
+    _parameter_constraints: dict = {
+        "target": [HasMethods(["build"]), None],
+        "n_networks": [Interval(Integral, 1, None, closed="left")],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "noise_dim": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "mixer_hidden_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "generator_hidden_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "use_mixer": ["boolean"],
+        "regularizer": [StrOptions(set(REGULARIZERS))],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "callbacks": [list, None],
+        "device": [StrOptions({"cpu", "cuda", "auto"}), str],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        n_networks=16,
+        n_samples=100,
+        noise_dim=32,
+        latent_dim=32,
+        mixer_hidden_sizes=(128,),
+        generator_hidden_sizes=(128,),
+        use_mixer=True,
+        regularizer="discriminator",
+        beta=1.0,
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.0,
+        validation_fraction=None,
+        callbacks=None,
+        device="cpu",
+        verbose=0,
+        warm_start=False,
+        random_state=None,
+    ):
+        self.target = target
+        self.n_networks = n_networks
+        self.n_samples = n_samples
+        self.noise_dim = noise_dim
+        self.latent_dim = latent_dim
+        self.mixer_hidden_sizes = mixer_hidden_sizes
+        self.generator_hidden_sizes = generator_hidden_sizes
+        self.use_mixer = use_mixer
+        self.regularizer = regularizer
+        self.beta = beta
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.callbacks = callbacks
+        self.device = device
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.random_state = random_state
+
+    # -- hooks for the subclasses -------------------------------------------
+    def _encode_y(self, y):  # pragma: no cover - abstract
+        """Validate and encode ``y``; return (encoded y, n_outputs, criterion class)."""
+        raise NotImplementedError
+
+    def _transform_y(self, y):  # pragma: no cover - abstract
+        """Encode ``y`` with the encoding fixed by the first fit (warm start)."""
+        raise NotImplementedError
+
+    def _y_validation_kwargs(self):
+        return {}
+
+    def _stratify(self):
+        return False
+
+    # -- fitting ---------------------------------------------------------------
+    def _validate_X(self, X, reset):
+        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+
+    def _build_net(self, n_outputs, criterion, device):
+        target = self.target if self.target is not None else mlp()
+        train_split = None
+        if self.validation_fraction is not None:
+            train_split = ValidSplit(self.validation_fraction, stratified=self._stratify())
+        return HyperGANNet(
+            module=HyperNetwork,
+            module__target=target.build(self.n_features_in_, n_outputs),
+            module__noise_dim=self.noise_dim,
+            module__latent_dim=self.latent_dim,
+            module__mixer_hidden=_check_sizes(self.mixer_hidden_sizes, "mixer_hidden_sizes"),
+            module__generator_hidden=_check_sizes(
+                self.generator_hidden_sizes, "generator_hidden_sizes"
+            ),
+            module__use_mixer=self.use_mixer,
+            criterion=criterion,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=train_split,
+            callbacks=copy.deepcopy(self.callbacks),
+            verbose=self.verbose,
+            device=device,
+            n_networks=self.n_networks,
+            beta=self.beta,
+            regularizer=self.regularizer,
+        )
+
+    def _fit(self, X, y, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            **self._y_validation_kwargs(),
+        )
+        rng = check_random_state(self.random_state)
+        fit_seed = rng.randint(_MAX_SEED)
+        if reset:
+            y_enc, n_outputs, criterion = self._encode_y(y)
+            device = resolve_device(self.device)
+            # The prediction ensemble is fixed at fit time: every predict call
+            # evaluates the same n_samples networks.
+            self._noise_seed = int(rng.randint(_MAX_SEED))
+        else:
+            y_enc = self._transform_y(y)
+            device = self.net_.device
+        # Writable float32 (torch refuses read-only memory); copies only if needed.
+        X32 = np.require(X, dtype=np.float32, requirements=["C", "W"])
+        devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
+        # Seed torch for this fit only (target template, initialisation,
+        # shuffling, noise), leaving the caller's global RNG state untouched.
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(fit_seed)
+            if reset:
+                net = self._build_net(n_outputs, criterion, device)
+                net.fit(X32, y_enc)
+            else:
+                net = self.net_
+                net.partial_fit(X32, y_enc)
+        self.net_ = net
+        return self
+
+    def fit(self, X, y):
+        """Fit the hypernetwork: a whole distribution of networks in one fit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (NumPy array or pandas DataFrame; no NaN, no sparse).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        warm = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, reset=not warm)
+
+    @property
+    def history_(self):
+        """skorch ``History``: per epoch ``train_loss`` (the mixer and generators'
+        objective), ``train_data_loss`` (the supervised part) and
+        ``train_regularizer_loss`` (the discriminator's or MINE's loss)."""
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+    # -- prediction ensemble ---------------------------------------------------
+    def _noise(self, n, random_state):
+        seed = self._noise_seed if random_state is None else random_state
+        generator = torch.Generator().manual_seed(int(check_random_state(seed).randint(_MAX_SEED)))
+        return self.net_.module_.sample_noise(n, generator=generator, device="cpu")
+
+    def _member_outputs(self, X, n=None, random_state=None):
+        """Yield chunks of member outputs ``(n, rows, n_outputs)`` as float64 tensors."""
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        noise = self._noise(self.n_samples if n is None else n, random_state)
+        X32 = np.require(X, dtype=np.float32, requirements=["C", "W"])
+        for out in self.net_.iter_member_outputs(X32, noise):
+            yield out.to("cpu", torch.float64)
+
+    def _wrap_member(self, module):
+        return module
+
+    def sample_networks(self, n, random_state=None):
+        """Draw ``n`` standalone networks from the learned distribution.
+
+        Parameters
+        ----------
+        n : int
+            Number of networks.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the noise. None uses the seed of the prediction ensemble,
+            so ``sample_networks(n_samples)`` returns exactly the networks
+            that ``predict`` averages.
+
+        Returns
+        -------
+        list of torch.nn.Module
+            CPU modules mapping float32 tensors ``(rows, n_features)`` to the
+            outputs described in the estimator's docstring; looping over them
+            reproduces the ensemble's predictions.
+        """
+        check_is_fitted(self, "net_")
+        noise = self._noise(n, random_state)
+        params = self.net_.generate(noise)
+        target = self.net_.module_.target
+        return [self._wrap_member(target.to_module(params, i)) for i in range(n)]

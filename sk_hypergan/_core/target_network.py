@@ -1,0 +1,246 @@
+"""Parameter layout and batched forward of the networks a hypernetwork generates.
+
+A :class:`TargetNetwork` wraps a *template* ``torch.nn.Module``. The template's
+own parameters are never trained: they only fix the layout (names and shapes)
+and provide the forward computation. Generated parameters carry a leading
+network axis ``B`` and are evaluated for all ``B`` networks in one batched call
+(``torch.func.vmap`` over ``functional_call``), never a Python loop over
+networks.
+
+Pure PyTorch: nothing here knows about scikit-learn.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+__all__ = ["LayerSpec", "TargetNetwork", "MLPNetwork"]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One generated layer: the parameters one generator produces together.
+
+    Attributes
+    ----------
+    name : str
+        Name of the submodule owning the parameters (e.g. ``"0"``).
+    param_names : tuple of str
+        Full parameter names as in ``module.named_parameters()``.
+    shapes : tuple of torch.Size
+        Shape of each parameter, without the network axis.
+    init_stds : tuple of float
+        Standard deviation of each parameter under the template's standard
+        initialisation; generated parameters start at this scale.
+    """
+
+    name: str
+    param_names: tuple
+    shapes: tuple
+    init_stds: tuple
+
+    @property
+    def numels(self):
+        return tuple(math.prod(s) for s in self.shapes)
+
+    @property
+    def numel(self):
+        return sum(self.numels)
+
+
+def _init_std(param, fan_in):
+    """Scale of a parameter under its module's default initialisation.
+
+    The empirical std of the freshly initialised tensor respects whatever
+    initialisation the template uses; a small tensor (e.g. the bias of a
+    one-output layer) gives too noisy an estimate, so it falls back to
+    PyTorch's default ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+    """
+    if param.numel() >= 16:
+        std = float(param.detach().float().std())
+        if std > 0:
+            return std
+    return 1.0 / math.sqrt(3.0 * max(fan_in, 1))
+
+
+class TargetNetwork:
+    """Layout and batched functional forward of a generated network.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Template network mapping ``(n_rows, n_features_in)`` to
+        ``(n_rows, n_outputs)``. It must hold parameters only (no buffers such
+        as BatchNorm running statistics), since every generated network would
+        otherwise share one mutable state.
+    n_features_in : int, optional
+        Input width; when given, a dry run measures the largest activation
+        (``max_width``), which bounds prediction memory.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> net = TargetNetwork(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)))
+    >>> [layer.name for layer in net.layers]
+    ['0', '2']
+    >>> params = {n: torch.zeros(5, *s) for n, s in net.param_shapes.items()}
+    >>> net.forward(params, torch.ones(7, 3)).shape
+    torch.Size([5, 7, 2])
+    """
+
+    def __init__(self, module, n_features_in=None):
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}.")
+        buffers = [name for name, _ in module.named_buffers()]
+        if buffers:
+            raise ValueError(
+                "The target module must hold parameters only; it has buffers "
+                f"{buffers} (e.g. BatchNorm running statistics), which generated "
+                "networks cannot share. Use a normalisation without running "
+                "statistics (e.g. LayerNorm without affine parameters) instead."
+            )
+        params = list(module.named_parameters())
+        if not params:
+            raise ValueError("The target module has no parameters to generate.")
+        self.module = copy.deepcopy(module).cpu().requires_grad_(False)
+        self.layers = self._group_layers(params)
+        self.max_width = self._max_width(n_features_in)
+
+    def _max_width(self, n_features_in):
+        """Largest activation (values per row) inside the network, from a dry run.
+
+        Prediction sizes its row chunks with it, so memory stays bounded.
+        """
+        widths = [shape[0] for layer in self.layers for shape in layer.shapes[:1]]
+        if n_features_in is None:
+            return max(widths)
+        hooks = [
+            m.register_forward_hook(lambda m, i, o: widths.append(o[0].numel()))
+            for m in self.module.modules()
+        ]
+        try:
+            with torch.no_grad():
+                self.module(torch.zeros(1, n_features_in))
+        finally:
+            for h in hooks:
+                h.remove()
+        return max(widths)
+
+    @staticmethod
+    def _group_layers(named_params):
+        # One generator per owning submodule (weight and bias together), as in
+        # the paper's one-generator-per-layer design.
+        groups = {}
+        for name, param in named_params:
+            owner = name.rpartition(".")[0]
+            groups.setdefault(owner, []).append((name, param))
+        layers = []
+        for owner, items in groups.items():
+            weights = [p for _, p in items if p.dim() >= 2]
+            fan_in = math.prod(weights[0].shape[1:]) if weights else items[0][1].numel()
+            layers.append(
+                LayerSpec(
+                    name=owner,
+                    param_names=tuple(n for n, _ in items),
+                    shapes=tuple(p.shape for _, p in items),
+                    init_stds=tuple(_init_std(p, fan_in) for _, p in items),
+                )
+            )
+        return tuple(layers)
+
+    @property
+    def param_shapes(self):
+        """dict: parameter name -> shape (without the network axis)."""
+        return {n: s for layer in self.layers for n, s in zip(layer.param_names, layer.shapes)}
+
+    @property
+    def n_params(self):
+        """int: number of generated parameters per network."""
+        return sum(layer.numel for layer in self.layers)
+
+    def unflatten(self, flat_layers):
+        """Split per-layer flat vectors ``(B, numel)`` into named parameters."""
+        params = {}
+        for layer, flat in zip(self.layers, flat_layers):
+            chunks = torch.split(flat, layer.numels, dim=-1)
+            for name, shape, chunk in zip(layer.param_names, layer.shapes, chunks):
+                params[name] = chunk.reshape(flat.shape[0], *shape)
+        return params
+
+    def forward(self, params, X):
+        """Evaluate ``B`` networks on the same rows.
+
+        Parameters
+        ----------
+        params : dict of str to torch.Tensor
+            Generated parameters, each of shape ``(B, *shape)``.
+        X : torch.Tensor of shape (n_rows, ...)
+            Input rows, shared by all networks.
+
+        Returns
+        -------
+        torch.Tensor of shape (B, n_rows, n_outputs)
+        """
+        return vmap(self._forward_one, in_dims=(0, None))(params, X)
+
+    def _forward_one(self, params, X):
+        return functional_call(self.module, params, (X,))
+
+    def forward_looped(self, params, X):
+        """Reference implementation: a Python loop over networks (tests only)."""
+        n = next(iter(params.values())).shape[0]
+        return torch.stack([self._forward_one({k: v[i] for k, v in params.items()}, X) for i in range(n)])
+
+    def to_module(self, params, index):
+        """A standalone copy of the template holding network ``index``'s parameters."""
+        module = copy.deepcopy(self.module)
+        state = {name: params[name][index].detach().cpu().clone() for name in self.param_shapes}
+        module.load_state_dict(state)
+        return module.requires_grad_(True)
+
+
+class MLPNetwork(TargetNetwork):
+    """A :class:`TargetNetwork` for a stack of ``nn.Linear`` layers, with a fast path.
+
+    The generic ``vmap`` path is correct for any template; for MLPs, explicit
+    batched matrix products are faster: the first layer's input is shared by
+    every network, so one wide GEMM ``X @ [W_1; ...; W_B]^T`` serves them all,
+    and the later layers are one ``baddbmm`` each.
+
+    Parameters
+    ----------
+    template : torch.nn.Module
+        ``nn.Sequential`` alternating ``nn.Linear`` layers and activations;
+        it fixes the layout and is what :meth:`to_module` copies.
+    activation : callable
+        The same elementwise activation as in ``template``, applied between
+        layers by the fast path.
+    """
+
+    def __init__(self, template, activation):
+        super().__init__(template, n_features_in=template[0].in_features)
+        self.activation = activation
+
+    def forward(self, params, X):
+        h = None
+        n_layers = len(self.layers)
+        for i, layer in enumerate(self.layers):
+            W = params[layer.param_names[0]]  # (B, out, in), nn.Linear layout
+            b = params[layer.param_names[1]]  # (B, out)
+            B, n_out, n_in = W.shape
+            if h is None:
+                # One GEMM for all networks: (N, in) @ (in, B*out).
+                h = (X @ W.reshape(B * n_out, n_in).T).reshape(X.shape[0], B, n_out)
+                h = h.transpose(0, 1) + b[:, None, :]
+            else:
+                h = torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
+            if i < n_layers - 1:
+                h = self.activation(h)
+        return h

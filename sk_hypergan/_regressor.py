@@ -1,0 +1,302 @@
+"""HyperGANRegressor: heteroscedastic Gaussian networks, mean and uncertainty."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.stats import norm
+from sklearn.base import RegressorMixin
+from sklearn.preprocessing._data import _handle_zeros_in_scale
+from sklearn.utils import Bunch, check_random_state
+from torch import nn
+
+from ._base import BaseHyperGAN
+from ._core.losses import GaussianNLLLoss, gaussian_head
+
+__all__ = ["HyperGANRegressor"]
+
+
+class _GaussianMember(nn.Module):
+    """A sampled network with the Gaussian head and target unscaling attached:
+    maps rows to ``[means, variances]`` (``2 * n_targets`` columns) in the
+    target's original units."""
+
+    def __init__(self, network, loc, scale):
+        super().__init__()
+        self.network = network
+        self.register_buffer("loc", torch.as_tensor(loc, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, X):
+        mean, var = gaussian_head(self.network(X))
+        return torch.cat([mean * self.scale + self.loc, var * self.scale**2], dim=-1)
+
+
+class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
+    """HyperGAN regressor: a learned distribution of Gaussian-output networks.
+
+    A mixer turns noise into per-layer codes, per-layer generators turn codes
+    into the weights of a target network, and a discriminator on the codes
+    keeps the generated networks diverse (Ratzlaff & Fuxin, ICML 2019). Every
+    generated network predicts a mean and a variance (heteroscedastic Gaussian,
+    trained on the Gaussian negative log-likelihood); ``y`` is standardised
+    internally. Predictions average ``n_samples`` networks drawn once at fit
+    time, so ``predict`` is deterministic.
+
+    Parameters
+    ----------
+    target : target object, default=None
+        Architecture of the generated networks, from :mod:`sk_hypergan.targets`
+        (``mlp``, ``conv2d``, ``from_module``). None means ``mlp((50,))``.
+        Its settings are nested parameters, e.g. ``target__hidden_layer_sizes``.
+    n_networks : int, default=16
+        Networks generated per training step.
+    n_samples : int, default=100
+        Networks drawn for prediction.
+    noise_dim : int, default=32
+        Dimension of the noise fed to the mixer.
+    latent_dim : int, default=32
+        Dimension of each per-layer code.
+    mixer_hidden_sizes : tuple of int, default=(128,)
+        Hidden sizes of the mixer.
+    generator_hidden_sizes : tuple of int, default=(128,)
+        Hidden sizes of each per-layer generator.
+    use_mixer : bool, default=True
+        False draws per-layer codes independently (the paper's ablation).
+    regularizer : {"discriminator", "mine"}, default="discriminator"
+        Code-space diversity term: a GAN discriminator against a Gaussian
+        prior (the paper) or a MINE mutual-information estimate (the second
+        reference).
+    beta : float, default=1.0
+        Weight of the diversity term in the mixer's objective; 0 turns it off.
+    max_epochs : int, default=100
+        Training epochs.
+    batch_size : int, default=32
+        Rows per training step.
+    lr : float, default=1e-3
+        Adam learning rate.
+    weight_decay : float, default=0.0
+        Adam weight decay of the mixer and generators.
+    validation_fraction : float or None, default=None
+        Fraction of the training data held out for skorch's ``valid_loss``
+        (for callbacks such as ``EarlyStopping``). None trains on everything.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks, e.g. ``[EarlyStopping(monitor="train_loss")]``.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Torch device; "auto" picks CUDA when available.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    warm_start : bool, default=False
+        If True, ``fit`` continues training the existing networks.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling and the prediction ensemble.
+
+    Attributes
+    ----------
+    net_ : HyperGANNet
+        The fitted skorch net (its ``module_`` is the hypernetwork).
+    history_ : skorch.History
+        Per-epoch losses.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` is a DataFrame with string column names.
+
+    See Also
+    --------
+    HyperGANClassifier : The classifier.
+    sklearn.gaussian_process.GaussianProcessRegressor : Exact GP with ``return_std``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sk_hypergan import HyperGANRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=4, noise=5, random_state=0)
+    >>> reg = HyperGANRegressor(max_epochs=20, random_state=0).fit(X, y)
+    >>> mean, std = reg.predict(X[:3], return_std=True)
+    >>> mean.shape, bool((std > 0).all())
+    ((3,), True)
+    >>> u = reg.predict_uncertainty(X[:3])
+    >>> sorted(u)
+    ['aleatoric_std', 'epistemic_std', 'mean', 'std']
+    """
+
+    def _y_validation_kwargs(self):
+        return {"multi_output": True, "y_numeric": True}
+
+    def _encode_y(self, y):
+        y = np.asarray(y, dtype=np.float64)
+        self._y_1d = y.ndim == 1
+        y2 = y.reshape(len(y), -1)
+        self._y_mean = y2.mean(axis=0)
+        self._y_scale = _handle_zeros_in_scale(y2.std(axis=0))
+        return self._transform_y(y), 2 * y2.shape[1], GaussianNLLLoss
+
+    def _transform_y(self, y):
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if y2.shape[1] != len(self._y_mean):
+            raise ValueError(
+                f"y has {y2.shape[1]} targets, but the model was fitted with {len(self._y_mean)}."
+            )
+        return ((y2 - self._y_mean) / self._y_scale).astype(np.float32)
+
+    def _shape(self, a):
+        return a.ravel() if self._y_1d else a
+
+    def _moments(self, X):
+        """Per-row mixture moments in original units: mean, aleatoric var, epistemic var.
+
+        Law of total variance over the sampled networks: the predictive
+        variance is E_b[var_b(x)] (aleatoric) + Var_b[mean_b(x)] (epistemic).
+        """
+        means, aleatoric, epistemic = [], [], []
+        for out in self._member_outputs(X):
+            mean, var = gaussian_head(out)
+            means.append(mean.mean(0))
+            aleatoric.append(var.mean(0))
+            epistemic.append(mean.var(0, unbiased=False))
+        scale = self._y_scale
+        mean = torch.cat(means).numpy() * scale + self._y_mean
+        return mean, torch.cat(aleatoric).numpy() * scale**2, torch.cat(epistemic).numpy() * scale**2
+
+    def predict_uncertainty(self, X):
+        """Predictive mean and its uncertainty, split into aleatoric and epistemic.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+
+        Returns
+        -------
+        Bunch
+            ``mean``, ``std``, ``aleatoric_std`` (the noise the networks
+            predict, sqrt of the mean variance) and ``epistemic_std`` (their
+            disagreement, the std of their means), each of shape
+            (n_samples,) or (n_samples, n_targets); ``std**2 ==
+            aleatoric_std**2 + epistemic_std**2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_hypergan import HyperGANRegressor
+        >>> X = np.linspace(-1, 1, 50)[:, None]
+        >>> reg = HyperGANRegressor(max_epochs=5, random_state=0).fit(X, X.ravel())
+        >>> u = reg.predict_uncertainty(X)
+        >>> bool(np.allclose(u.std**2, u.aleatoric_std**2 + u.epistemic_std**2))
+        True
+        """
+        mean, aleatoric, epistemic = self._moments(X)
+        return Bunch(
+            mean=self._shape(mean),
+            std=self._shape(np.sqrt(aleatoric + epistemic)),
+            aleatoric_std=self._shape(np.sqrt(aleatoric)),
+            epistemic_std=self._shape(np.sqrt(epistemic)),
+        )
+
+    def predict(self, X, return_std=False):
+        """Predictive mean (the average of the sampled networks' means).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+        return_std : bool, default=False
+            Also return the predictive standard deviation.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        y_std : ndarray, same shape, only if ``return_std``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_hypergan import HyperGANRegressor
+        >>> X = np.linspace(-1, 1, 50)[:, None]
+        >>> reg = HyperGANRegressor(max_epochs=5, random_state=0).fit(X, 2 * X.ravel())
+        >>> reg.predict(X[:2]).shape
+        (2,)
+        """
+        u = self.predict_uncertainty(X)
+        return (u.mean, u.std) if return_std else u.mean
+
+    def predict_interval(self, X, confidence_level=0.9):
+        """Central predictive interval, from the Gaussian with the predictive
+        mean and standard deviation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+        confidence_level : float, default=0.9
+            Probability mass inside the interval, in (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2) or (n_samples, n_targets, 2)
+            Lower and upper bounds.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_hypergan import HyperGANRegressor
+        >>> X = np.linspace(-1, 1, 50)[:, None]
+        >>> reg = HyperGANRegressor(max_epochs=5, random_state=0).fit(X, X.ravel())
+        >>> bounds = reg.predict_interval(X, confidence_level=0.8)
+        >>> bounds.shape, bool((bounds[:, 0] < bounds[:, 1]).all())
+        ((50, 2), True)
+        """
+        if not 0 < confidence_level < 1:
+            raise ValueError(f"confidence_level must be in (0, 1). Got {confidence_level!r}.")
+        mean, std = self.predict(X, return_std=True)
+        half = norm.ppf(0.5 + confidence_level / 2) * std
+        return np.stack([mean - half, mean + half], axis=-1)
+
+    def sample_y(self, X, n_samples=1, random_state=0):
+        """Draw targets from the predictive distribution.
+
+        Each draw uses its own freshly generated network (so a draw is one
+        coherent function plus its predicted noise), then samples
+        ``y ~ N(mean_b(x), var_b(x))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Query points.
+        n_samples : int, default=1
+            Number of draws per row.
+        random_state : int, RandomState instance or None, default=0
+            Seed of the networks and of the noise.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_samples) or (n_rows, n_targets, n_samples)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_hypergan import HyperGANRegressor
+        >>> X = np.linspace(-1, 1, 50)[:, None]
+        >>> reg = HyperGANRegressor(max_epochs=5, random_state=0).fit(X, X.ravel())
+        >>> reg.sample_y(X[:4], n_samples=7).shape
+        (4, 7)
+        """
+        rng = check_random_state(random_state)
+        network_seed = int(rng.randint(np.iinfo(np.int32).max))
+        draws = []
+        for out in self._member_outputs(X, n=n_samples, random_state=network_seed):
+            mean, var = gaussian_head(out)  # (n_samples, rows, k)
+            noise = rng.standard_normal(mean.shape)
+            draws.append(mean.numpy() + np.sqrt(var.numpy()) * noise)
+        y = np.concatenate(draws, axis=1) * self._y_scale + self._y_mean  # (n_samples, rows, k)
+        y = np.moveaxis(y, 0, -1)  # (rows, k, n_samples)
+        return y[:, 0, :] if self._y_1d else y
+
+    def _wrap_member(self, module):
+        return _GaussianMember(module, self._y_mean, self._y_scale)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
