@@ -1,0 +1,260 @@
+"""Behaviour of the estimators: they learn, their uncertainty is consistent,
+and they work inside scikit-learn's tools."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import EarlyStopping
+
+from sk_hypergan import HyperGANClassifier, HyperGANRegressor
+from sk_hypergan.targets import conv2d, mlp
+
+FAST = dict(max_epochs=15, n_networks=8, n_samples=30, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_regressor(regression_data):
+    X, y = regression_data
+    return HyperGANRegressor(max_epochs=60, random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted_classifier(classification_data):
+    X, y = classification_data
+    return HyperGANClassifier(**FAST).fit(X, y)
+
+
+def test_regressor_learns(fitted_regressor, regression_data):
+    X, y = regression_data
+    assert fitted_regressor.score(X, y) > 0.9
+
+
+def test_regressor_uncertainty_decomposes(fitted_regressor, regression_data):
+    X, _ = regression_data
+    u = fitted_regressor.predict_uncertainty(X[:20])
+    assert set(u) == {"mean", "std", "aleatoric_std", "epistemic_std"}
+    assert all(v.shape == (20,) for v in u.values())
+    assert (u.aleatoric_std > 0).all() and (u.epistemic_std >= 0).all()
+    np.testing.assert_allclose(u.std**2, u.aleatoric_std**2 + u.epistemic_std**2)
+    mean, std = fitted_regressor.predict(X[:20], return_std=True)
+    np.testing.assert_array_equal(mean, u.mean)
+    np.testing.assert_array_equal(std, u.std)
+
+
+def test_epistemic_grows_away_from_data():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(100, 1))
+    y = np.sin(3 * X[:, 0]) + 0.1 * rng.standard_normal(100)
+    reg = HyperGANRegressor(max_epochs=40, random_state=0).fit(X, y)
+    inside = reg.predict_uncertainty(np.linspace(-1, 1, 50)[:, None]).epistemic_std.mean()
+    outside = reg.predict_uncertainty(np.array([[-6.0], [6.0]])).epistemic_std.mean()
+    assert outside > 3 * inside
+
+
+def test_predictions_are_deterministic_after_fit(fitted_regressor, regression_data):
+    X, _ = regression_data
+    np.testing.assert_array_equal(fitted_regressor.predict(X), fitted_regressor.predict(X))
+
+
+def test_sample_networks_reproduce_the_ensemble(fitted_regressor, regression_data):
+    X, _ = regression_data
+    reg = clone(fitted_regressor).set_params(n_samples=10).fit(*regression_data)
+    networks = reg.sample_networks(10)
+    assert len(networks) == 10 and all(isinstance(n, torch.nn.Module) for n in networks)
+    with torch.no_grad():
+        outs = torch.stack([net(torch.as_tensor(X, dtype=torch.float32)) for net in networks])
+    mean, var = outs[..., 0].double(), outs[..., 1].double()
+    u = reg.predict_uncertainty(X)
+    np.testing.assert_allclose(mean.mean(0).numpy(), u.mean, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(var.mean(0).sqrt().numpy(), u.aleatoric_std, rtol=1e-4)
+    other = reg.sample_networks(2, random_state=1)
+    with torch.no_grad():
+        assert not torch.allclose(other[0](torch.ones(1, 3)), networks[0](torch.ones(1, 3)))
+
+
+def test_sample_y_and_interval(fitted_regressor, regression_data):
+    X, y = regression_data
+    draws = fitted_regressor.sample_y(X[:5], n_samples=4000, random_state=0)
+    assert draws.shape == (5, 4000)
+    mean, std = fitted_regressor.predict(X[:5], return_std=True)
+    np.testing.assert_allclose(draws.mean(axis=1), mean, atol=4 * std.max() / np.sqrt(4000) + 0.05)
+    np.testing.assert_allclose(draws.std(axis=1), std, rtol=0.1)
+    np.testing.assert_array_equal(
+        draws, fitted_regressor.sample_y(X[:5], n_samples=4000, random_state=0)
+    )
+    bounds = fitted_regressor.predict_interval(X, confidence_level=0.9)
+    assert bounds.shape == (len(X), 2)
+    coverage = np.mean((y >= bounds[:, 0]) & (y <= bounds[:, 1]))
+    assert 0.8 < coverage <= 1.0
+    with pytest.raises(ValueError, match="confidence_level"):
+        fitted_regressor.predict_interval(X, confidence_level=1.5)
+
+
+def test_multi_output_regression(regression_data):
+    X, y = regression_data
+    Y = np.column_stack([y, -2 * y + 1])
+    reg = HyperGANRegressor(**FAST).fit(X, Y)
+    assert reg.predict(X).shape == (200, 2)
+    u = reg.predict_uncertainty(X)
+    assert all(v.shape == (200, 2) for v in u.values())
+    assert reg.sample_y(X[:3], n_samples=5).shape == (3, 2, 5)
+    assert reg.predict_interval(X[:3]).shape == (3, 2, 2)
+    assert reg.score(X, Y) > 0.3
+
+
+def test_classifier_probabilities_and_labels(fitted_classifier, classification_data):
+    X, y = classification_data
+    proba = fitted_classifier.predict_proba(X)
+    assert proba.shape == (150, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert set(fitted_classifier.predict(X)) <= {"a", "b", "c"}
+    assert fitted_classifier.score(X, y) > 0.9
+    np.testing.assert_allclose(np.exp(fitted_classifier.predict_log_proba(X)), proba)
+
+
+def test_classifier_uncertainty_decomposes(fitted_classifier, classification_data):
+    X, _ = classification_data
+    u = fitted_classifier.predict_uncertainty(X)
+    assert set(u) == {"total", "aleatoric", "epistemic"}
+    assert all((v >= 0).all() and v.shape == (150,) for v in u.values())
+    np.testing.assert_allclose(u.total, u.aleatoric + u.epistemic)
+    assert (u.total <= np.log(3) + 1e-9).all()
+
+
+def test_classifier_sample_networks_reproduce_proba(fitted_classifier, classification_data):
+    X, _ = classification_data
+    clf = fitted_classifier
+    networks = clf.sample_networks(clf.n_samples)
+    with torch.no_grad():
+        logits = torch.stack([n(torch.as_tensor(X, dtype=torch.float32)) for n in networks])
+    np.testing.assert_allclose(
+        torch.softmax(logits.double(), -1).mean(0).numpy(), clf.predict_proba(X), atol=1e-5
+    )
+
+
+def test_binary_integer_labels():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((80, 2))
+    y = (X[:, 0] > 0).astype(int) * 5 + 3  # labels 3 and 8
+    clf = HyperGANClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, [3, 8])
+    assert clf.predict_proba(X).shape == (80, 2)
+    assert clf.score(X, y) > 0.9
+
+
+def test_history_records_both_losses(fitted_regressor):
+    history = fitted_regressor.history_
+    assert len(history) == 60
+    for key in ("train_loss", "train_data_loss", "train_regularizer_loss", "dur"):
+        assert np.isfinite(history[:, key]).all()
+    assert history[-1, "train_data_loss"] < history[0, "train_data_loss"]
+
+
+def test_beta_zero_has_no_regularizer_loss(regression_data):
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 2}, beta=0).fit(*regression_data)
+    assert "train_regularizer_loss" not in reg.history_[-1]
+
+
+@pytest.mark.parametrize(
+    "params", [dict(regularizer="mine"), dict(use_mixer=False), dict(target=mlp((16, 16), "tanh"))]
+)
+def test_variants_fit(regression_data, params):
+    X, y = regression_data
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 40}, **params).fit(X, y)
+    assert reg.score(X, y) > 0.5
+
+
+def test_conv2d_target_on_digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:400] / 16.0, y[:400]
+    clf = HyperGANClassifier(target=conv2d((1, 8, 8)), **{**FAST, "max_epochs": 40})
+    clf.fit(X[:300], y[:300])
+    assert clf.score(X[300:], y[300:]) > 0.7
+
+
+def test_warm_start_continues_training(regression_data):
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 3}, warm_start=True)
+    reg.fit(*regression_data)
+    net = reg.net_
+    reg.fit(*regression_data)
+    assert reg.net_ is net and len(reg.history_) == 6
+
+
+def test_callbacks_and_verbose(regression_data, capsys):
+    reg = HyperGANRegressor(
+        **{**FAST, "max_epochs": 50},
+        lr=1e-9,
+        callbacks=[EarlyStopping(monitor="train_loss", patience=2, threshold=1e-3)],
+        verbose=1,
+    )
+    reg.fit(*regression_data)
+    assert len(reg.history_) < 50
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "train_regularizer_loss" in out
+    # The user's callback object is copied, not mutated by the fit.
+    assert reg.callbacks[0].dynamic_threshold_ is None
+
+
+def test_validation_fraction_records_valid_loss(classification_data):
+    clf = HyperGANClassifier(**{**FAST, "max_epochs": 2}, validation_fraction=0.2)
+    clf.fit(*classification_data)
+    assert np.isfinite(clf.history_[:, "valid_loss"]).all()
+
+
+def test_pipeline_grid_search_and_cross_val(regression_data):
+    X, y = regression_data
+    # Nested target parameters need an explicit target, as Pipeline steps do.
+    pipe = make_pipeline(
+        StandardScaler(), HyperGANRegressor(target=mlp((16,)), **{**FAST, "max_epochs": 5})
+    )
+    grid = GridSearchCV(
+        pipe,
+        {
+            "hyperganregressor__beta": [0.0, 1.0],
+            "hyperganregressor__target__hidden_layer_sizes": [(8,), (32,)],
+        },
+        cv=2,
+    ).fit(X, y)
+    assert len(grid.cv_results_["mean_test_score"]) == 4
+    assert grid.best_estimator_[-1].target.hidden_layer_sizes in [(8,), (32,)]
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+
+
+def test_dataframe_input_keeps_feature_names(regression_data):
+    pd = pytest.importorskip("pandas")
+    X, y = regression_data
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 2}).fit(df, y)
+    np.testing.assert_array_equal(reg.feature_names_in_, ["a", "b", "c"])
+    np.testing.assert_allclose(reg.predict(df), reg.predict(X))
+
+
+def test_float32_and_float64_inputs_agree(regression_data):
+    X, y = regression_data
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 2}).fit(X, y)
+    np.testing.assert_allclose(reg.predict(X.astype(np.float32)), reg.predict(X))
+
+
+def test_unavailable_cuda_is_a_clear_error(regression_data):
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(ValueError, match="no CUDA device"):
+        HyperGANRegressor(device="cuda").fit(*regression_data)
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 1}, device="auto").fit(*regression_data)
+    assert str(reg.net_.device) == "cpu"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fit_matches_cpu_interface(regression_data):
+    X, y = regression_data
+    reg = HyperGANRegressor(**FAST, device="cuda").fit(X, y)
+    assert next(reg.net_.module_.parameters()).is_cuda
+    u = reg.predict_uncertainty(X)
+    assert np.isfinite(u.std).all() and reg.score(X, y) > 0.5
