@@ -26,6 +26,18 @@ from .targets import mlp
 __all__ = ["BaseHyperGAN"]
 
 _MAX_SEED = np.iinfo(np.int32).max
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _as_float32(X):
+    """Writable C-contiguous float32 ``X`` (torch refuses read-only memory);
+    copies only if needed. Values beyond the float32 range would become inf."""
+    if X.dtype != np.float32 and X.size and (X.max() > _FLOAT32_MAX or X.min() < -_FLOAT32_MAX):
+        raise ValueError(
+            f"X contains values beyond the float32 range (|x| > {_FLOAT32_MAX:.4g}), "
+            "which the networks compute in; scale X (e.g. with StandardScaler)."
+        )
+    return np.require(X, dtype=np.float32, requirements=["C", "W"])
 
 
 def _check_sizes(value, name):
@@ -48,8 +60,10 @@ def resolve_device(device):
             "use device='cpu' or device='auto'."
         )
     try:
-        torch.device(device)
-    except RuntimeError as exc:
+        if torch.device(device).type == "meta":
+            raise RuntimeError("meta tensors hold no data, so nothing can be trained")
+        torch.empty(0, device=device)  # the backend must exist on this machine
+    except (RuntimeError, ImportError, AssertionError) as exc:
         raise ValueError(f"Unknown device {device!r}: {exc}") from exc
     return device
 
@@ -148,7 +162,12 @@ class BaseHyperGAN(BaseEstimator):
         target = self.target if self.target is not None else mlp()
         train_split = None
         if self.validation_fraction is not None:
-            train_split = ValidSplit(self.validation_fraction, stratified=self._stratify())
+            # Seeded from the fit's torch seed (set in _fit), so the split is reproducible.
+            train_split = ValidSplit(
+                self.validation_fraction,
+                stratified=self._stratify(),
+                random_state=torch.initial_seed() % _MAX_SEED,
+            )
         return HyperGANNet(
             module=HyperNetwork,
             module__target=target.build(self.n_features_in_, n_outputs),
@@ -195,8 +214,7 @@ class BaseHyperGAN(BaseEstimator):
         else:
             y_enc = self._transform_y(y)
             device = self.net_.device
-        # Writable float32 (torch refuses read-only memory); copies only if needed.
-        X32 = np.require(X, dtype=np.float32, requirements=["C", "W"])
+        X32 = _as_float32(X)
         devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
         # Seed torch for this fit only (target template, initialisation,
         # shuffling, noise), leaving the caller's global RNG state untouched.
@@ -249,7 +267,7 @@ class BaseHyperGAN(BaseEstimator):
         check_is_fitted(self, "net_")
         X = self._validate_X(X, reset=False)
         noise = self._noise(self.n_samples if n is None else n, random_state)
-        X32 = np.require(X, dtype=np.float32, requirements=["C", "W"])
+        X32 = _as_float32(X)
         for out in self.net_.iter_member_outputs(X32, noise):
             yield out.to("cpu", torch.float64)
 

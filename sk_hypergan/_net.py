@@ -15,6 +15,7 @@ from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
+from ._callbacks import DivergenceGuard
 from ._core.regularizers import REGULARIZERS
 
 __all__ = ["HyperGANNet"]
@@ -67,6 +68,8 @@ class HyperGANNet(NeuralNet):
             (name, PassthroughScoring(name=name, on_train=True))
             for name in ("train_data_loss", "train_regularizer_loss")
         ]
+        # NaN/inf loss -> stop and roll back to the last finite state.
+        extra.append(("divergence_guard", DivergenceGuard()))
         return callbacks[:-1] + extra + callbacks[-1:]
 
     @property

@@ -128,8 +128,15 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         y = np.asarray(y, dtype=np.float64)
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
-        self._y_mean = y2.mean(axis=0)
-        self._y_scale = _handle_zeros_in_scale(y2.std(axis=0))
+        with np.errstate(over="ignore"):
+            self._y_mean = y2.mean(axis=0)
+            self._y_scale = _handle_zeros_in_scale(y2.std(axis=0))
+        # Predictive variances are scale**2: they must fit in float64.
+        if not (np.isfinite(self._y_mean).all() and (self._y_scale < 1e150).all()):
+            raise ValueError(
+                "y is too large: its standard deviation must stay below 1e150 so that "
+                "predictive variances fit in float64; divide y by a constant."
+            )
         return self._transform_y(y), 2 * y2.shape[1], GaussianNLLLoss
 
     def _transform_y(self, y):

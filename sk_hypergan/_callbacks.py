@@ -1,0 +1,167 @@
+"""skorch callbacks of the HyperGAN net.
+
+:class:`DivergenceGuard` makes sure that ``fit`` never returns a model whose
+parameters are NaN or infinite: a diverging fit is stopped and rolled back to
+the last state known to be finite (with a :class:`DivergenceWarning`), or, if
+no such state exists, fails with a :class:`TrainingDivergedError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback
+
+__all__ = ["DivergenceGuard", "DivergenceWarning", "TrainingDivergedError"]
+
+_ADVICE = (
+    "Lower the learning rate (lr={lr!r}), or scale X (and y), e.g. with "
+    "sklearn.preprocessing.StandardScaler."
+)
+
+
+class DivergenceWarning(ConvergenceWarning):
+    """Training diverged (a NaN or infinite loss) and was rolled back.
+
+    The fitted model holds the last state whose parameters and loss were
+    finite, and training stopped there. A subclass of
+    :class:`sklearn.exceptions.ConvergenceWarning`, so filters on that class
+    also apply.
+    """
+
+
+class TrainingDivergedError(FloatingPointError, ValueError):
+    """Training diverged before reaching any state with a finite loss.
+
+    Raised by ``fit``; the estimator is then not fitted. Both a
+    :class:`FloatingPointError` and a :class:`ValueError`.
+    """
+
+
+def _clone(obj):
+    """Copy of a (module or optimizer) state dict: tensors cloned, containers
+    rebuilt, other leaves (numbers, strings, None) shared. Much cheaper than
+    ``copy.deepcopy``, which matters when it runs every epoch."""
+    if torch.is_tensor(obj):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone(v) for k, v in obj.items()}
+    if type(obj) in (list, tuple):
+        return type(obj)(_clone(v) for v in obj)
+    return copy.deepcopy(obj)
+
+
+def _all_finite(tensors):
+    checks = [torch.isfinite(t).all() for t in tensors if t.is_floating_point()]
+    return bool(torch.stack(checks).all()) if checks else True
+
+
+class DivergenceGuard(Callback):
+    """Stop and roll back a training run whose loss becomes NaN or infinite.
+
+    After every epoch the guard checks that the parameters are finite and that
+    the loss on one batch of the training data is finite (a forward pass, on a
+    forked random stream, so the training trajectory is unchanged), then keeps
+    a copy of the state of every module and optimizer of the net. As soon as a
+    training batch reports a non-finite loss, training stops (skorch's
+    ``KeyboardInterrupt`` mechanism, as in ``EarlyStopping``) and the last
+    good state is restored with a :class:`DivergenceWarning`. If the run
+    diverged before any good state (in the first epoch of a fresh fit), a
+    :class:`TrainingDivergedError` is raised instead. The same check runs at
+    the end of training, so an interrupted fit (Ctrl-C) never leaves NaN
+    parameters behind either. A warm start counts its starting state as good.
+
+    The copies are dropped at the end of training, so a pickled net does not
+    carry them.
+    """
+
+    def initialize(self):
+        self._reset()
+        return self
+
+    def _reset(self):
+        self.good_state_ = None
+        self.good_epoch_ = None
+        self.diverged_at_ = None
+        self._probe = None
+
+    # -- state ----------------------------------------------------------------
+    @staticmethod
+    def _components(net):
+        names = [*net._modules, *net._criteria, *net._optimizers]
+        return {name: getattr(net, name + "_") for name in names if hasattr(net, name + "_")}
+
+    def _snapshot(self, net):
+        self.good_state_ = {
+            name: _clone(obj.state_dict()) for name, obj in self._components(net).items()
+        }
+        self.good_epoch_ = len(net.history)
+
+    def _restore(self, net):
+        components = self._components(net)
+        for name, state in self.good_state_.items():
+            # load_state_dict of an optimizer keeps references: give it a copy.
+            components[name].load_state_dict(_clone(state))
+
+    def _is_good(self, net):
+        """Finite parameters and a finite loss on the probe batch."""
+        params = [p for obj in self._components(net).values()
+                  if isinstance(obj, torch.nn.Module) for p in obj.parameters()]
+        if not _all_finite(params):
+            return False
+        if self._probe is None:
+            return True
+        with torch.random.fork_rng(devices=[]):
+            loss = net.validation_step(self._probe)["loss"]
+        return bool(torch.isfinite(loss).all())
+
+    # -- hooks ----------------------------------------------------------------
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self._reset()
+        if X is not None:
+            dataset = net.get_dataset(X, y)
+            self._probe = next(iter(net.get_iterator(dataset, training=False)), None)
+        if len(net.history) and self._is_good(net):
+            self._snapshot(net)  # warm start: the state we start from is good
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        if not training:
+            return
+        row = net.history[-1, "batches", -1]
+        if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_loss")):
+            self.diverged_at_ = (len(net.history), len(net.history[-1, "batches"]))
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, net, **kwargs):
+        if self._is_good(net):
+            self._snapshot(net)
+        else:
+            self.diverged_at_ = (len(net.history), None)
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        try:
+            if self.diverged_at_ is None and self._is_good(net):
+                return
+            epoch, batch = self.diverged_at_ or (len(net.history), None)
+            where = f"epoch {epoch}" + (f", batch {batch}" if batch else "")
+            advice = _ADVICE.format(lr=net.lr)
+            if self.good_state_ is None:
+                raise TrainingDivergedError(
+                    f"Training diverged: the loss became NaN or infinite in {where}, "
+                    f"before any finite state was reached. {advice}"
+                )
+            self._restore(net)
+            warnings.warn(
+                f"Training diverged: the loss became NaN or infinite in {where}. "
+                f"Training stopped and the model was restored to its state at the "
+                f"end of epoch {self.good_epoch_}. {advice}",
+                DivergenceWarning,
+                stacklevel=2,
+            )
+        finally:
+            self._reset()
