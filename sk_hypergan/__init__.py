@@ -5,9 +5,21 @@ One estimator learns a whole distribution of neural networks in one fit
 uncertainty, split into aleatoric and epistemic parts.
 """
 
+from ._callbacks import DivergenceWarning, TrainingDivergedError
 from ._classifier import HyperGANClassifier
 from ._regressor import HyperGANRegressor
+from .display import UncertaintyBandDisplay, UncertaintyHistogramDisplay
+from .diversity import weight_diversity
 
 __version__ = "0.1.0"
 
-__all__ = ["HyperGANClassifier", "HyperGANRegressor", "__version__"]
+__all__ = [
+    "DivergenceWarning",
+    "HyperGANClassifier",
+    "HyperGANRegressor",
+    "TrainingDivergedError",
+    "UncertaintyBandDisplay",
+    "UncertaintyHistogramDisplay",
+    "__version__",
+    "weight_diversity",
+]

@@ -88,7 +88,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         Per-epoch losses.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` is a DataFrame with string column names.
 
     See Also

@@ -1,13 +1,10 @@
-import os
-
 import numpy as np
 import pytest
 import torch
 
-# Under pytest-xdist every worker is a process: one torch thread each keeps
-# two workers from oversubscribing two cores.
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    torch.set_num_threads(1)
+# The test networks are tiny: one torch thread is fastest, and under
+# pytest-xdist it keeps the worker processes from oversubscribing the cores.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,21 @@ from torch import nn
 
 from .hypernetwork import make_mlp
 
+
+def _lipschitz_mlp(sizes):
+    """MLP with spectrally normalised layers (Miyato et al. 2018).
+
+    A Lipschitz critic keeps the gradient it sends to the mixer bounded: with
+    an unconstrained discriminator, once it wins, ``-log D(Q(s))`` explodes,
+    the codes leave the region the generators know, and the generated
+    networks (and the supervised loss) blow up.
+    """
+    mlp = make_mlp(sizes, activation=nn.LeakyReLU)
+    for i, layer in enumerate(mlp):
+        if isinstance(layer, nn.Linear):
+            mlp[i] = nn.utils.spectral_norm(layer)
+    return mlp
+
 __all__ = ["CodeDiscriminator", "MINEStatistics", "REGULARIZERS"]
 
 
@@ -50,7 +65,7 @@ class CodeDiscriminator(nn.Module):
 
     def __init__(self, noise_dim, latent_dim, n_layers, hidden=(64, 64)):
         super().__init__()
-        self.net = make_mlp([latent_dim, *hidden, 1], activation=nn.LeakyReLU)
+        self.net = _lipschitz_mlp([latent_dim, *hidden, 1])
 
     def forward(self, codes):
         return self.net(codes).squeeze(-1)
@@ -99,9 +114,7 @@ class MINEStatistics(nn.Module):
 
     def __init__(self, noise_dim, latent_dim, n_layers, hidden=(64, 64)):
         super().__init__()
-        self.net = make_mlp(
-            [noise_dim + n_layers * latent_dim, *hidden, 1], activation=nn.LeakyReLU
-        )
+        self.net = _lipschitz_mlp([noise_dim + n_layers * latent_dim, *hidden, 1])
 
     def mutual_information(self, noise, codes):
         z = codes.reshape(codes.shape[0], -1)
