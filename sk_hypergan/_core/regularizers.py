@@ -72,11 +72,13 @@ class CodeDiscriminator(nn.Module):
 
     def loss(self, noise, codes):
         codes = codes.detach()
-        real = self(torch.randn_like(codes))
-        fake = self(codes)
-        return F.binary_cross_entropy_with_logits(
-            real, torch.ones_like(real)
-        ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+        # Prior samples and codes in one forward pass (one spectral-norm
+        # power iteration per layer instead of two).
+        logits = self(torch.cat([torch.randn_like(codes), codes]))
+        labels = torch.cat([torch.ones(len(codes)), torch.zeros(len(codes))]).to(logits)
+        labels = labels.reshape(-1, *[1] * (logits.dim() - 1)).expand_as(logits)
+        # Sum of the mean losses on real and on fake samples, as in Eq. 2.
+        return 2 * F.binary_cross_entropy_with_logits(logits, labels)
 
     def generator_loss(self, noise, codes):
         fake = self(codes)
