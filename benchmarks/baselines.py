@@ -13,7 +13,7 @@ hand:
   uncertainty), the plain baseline.
 
 Shared defaults, chosen once and never tuned on test data: one hidden layer of
-50 ReLU units, Adam with ``lr=1e-3``, ``batch_size=32``, ``max_epochs=100``,
+50 ReLU units, Adam with ``lr=1e-3``, ``batch_size="auto"``, ``max_epochs=100``,
 no weight decay -- the training budget of :class:`sk_hypergan.HyperGANRegressor`'s
 defaults, so fit times compare like for like. Regressors standardise ``y``
 internally and report predictions in the target's original units; they handle
@@ -39,10 +39,12 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
+
+from sk_hypergan._base import resolve_batch_size
 
 __all__ = [
     "mlp_module",
@@ -205,7 +207,7 @@ class _TorchEstimator(BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -230,7 +232,7 @@ class _TorchEstimator(BaseEstimator):
                 X,
                 y,
                 max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
+                batch_size=resolve_batch_size(self.batch_size, len(X)),
                 lr=self.lr,
                 weight_decay=self.weight_decay,
             )
@@ -362,7 +364,9 @@ class DeepEnsembleRegressor(_GaussianRegressor):
         Hidden widths (one layer of 50: the UCI protocol).
     max_epochs : int, default=100
         Epochs per member.
-    batch_size : int, default=32
+    batch_size : int or "auto", default="auto"
+        "auto" is HyperGANRegressor's rule (about 32 steps per epoch, 32 to 256
+        rows per step), so both get the same training budget.
         Rows per Adam step.
     lr : float, default=1e-3
         Adam learning rate.
@@ -392,7 +396,7 @@ class DeepEnsembleRegressor(_GaussianRegressor):
         *,
         hidden_layer_sizes=(50,),
         max_epochs=100,
-        batch_size=32,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
@@ -433,7 +437,9 @@ class MCDropoutRegressor(_GaussianRegressor):
         Hidden widths.
     max_epochs : int, default=100
         Training epochs.
-    batch_size : int, default=32
+    batch_size : int or "auto", default="auto"
+        "auto" is HyperGANRegressor's rule (about 32 steps per epoch, 32 to 256
+        rows per step), so both get the same training budget.
         Rows per Adam step.
     lr : float, default=1e-3
         Adam learning rate.
@@ -465,7 +471,7 @@ class MCDropoutRegressor(_GaussianRegressor):
         *,
         hidden_layer_sizes=(50,),
         max_epochs=100,
-        batch_size=32,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
@@ -591,7 +597,9 @@ _CLASSIFIER_PARAMS_DOC = """
         ``input_shape``.
     max_epochs : int, default=100
         Training epochs (per member).
-    batch_size : int, default=32
+    batch_size : int or "auto", default="auto"
+        "auto" is HyperGANRegressor's rule (about 32 steps per epoch, 32 to 256
+        rows per step), so both get the same training budget.
         Rows per Adam step.
     lr : float, default=1e-3
         Adam learning rate.
@@ -628,7 +636,7 @@ class SingleNetworkClassifier(_SoftmaxClassifier):
         input_shape=None,
         module_factory=None,
         max_epochs=100,
-        batch_size=32,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
@@ -687,7 +695,7 @@ class DeepEnsembleClassifier(_SoftmaxClassifier):
         input_shape=None,
         module_factory=None,
         max_epochs=100,
-        batch_size=32,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
@@ -745,7 +753,7 @@ class MCDropoutClassifier(_SoftmaxClassifier):
         input_shape=None,
         module_factory=None,
         max_epochs=100,
-        batch_size=32,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,

@@ -697,6 +697,23 @@ def write_outputs(results, out_dir=DEFAULT_OUT, tag=None):
     return json_path, md_path
 
 
+def merge(paths):
+    """Combine results files of runs over disjoint datasets (e.g. run in
+    parallel processes) into one results dictionary; goals are recomputed."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    merged = {**runs[0], "datasets": {}, "merged_from": [str(p) for p in paths]}
+    merged["config"] = {**runs[0]["config"], "runs": [r["config"] for r in runs]}
+    for r in runs:
+        overlap = set(merged["datasets"]) & set(r["datasets"])
+        if overlap:
+            raise ValueError(f"Datasets {sorted(overlap)} appear in more than one file.")
+        merged["datasets"].update(r["datasets"])
+    merged["config"]["datasets"] = [d for d in DATASETS if d in merged["datasets"]]
+    merged["datasets"] = {d: merged["datasets"][d] for d in merged["config"]["datasets"]}
+    merged["goals"] = goals(merged)
+    return merged
+
+
 # -- command line ----------------------------------------------------------------------------
 def _json_dict(text):
     value = json.loads(text)
@@ -720,6 +737,13 @@ def parse_args(argv=None):
     parser.add_argument("--tag", type=_tag, default=None, help="write uci_<tag>.{json,md}")
     parser.add_argument("--threads", type=int, default=None, help="torch / BLAS threads")
     parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="combine these results JSON files (disjoint datasets) instead of running",
+    )
+    parser.add_argument(
         "--hypergan-params",
         type=_json_dict,
         default={},
@@ -730,6 +754,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.merge:
+        results = merge(args.merge)
+        for path in write_outputs(results, args.out, args.tag):
+            _log(f"wrote {path}")
+        return results
     argv_recorded = sys.argv if argv is None else [Path(__file__).name, *argv]
     results = run(
         args.datasets,
