@@ -134,7 +134,8 @@ METHOD_NOTES = {
     "hypergan": "`make_pipeline(StandardScaler(), HyperGANRegressor(random_state=split))`, "
     "the estimator's defaults (plus `hypergan_params`, if any)",
     "deep_ensemble": "5 Gaussian-output MLPs (50 ReLU units), Gaussian NLL, Adam 1e-3, "
-    "batch 32, 100 epochs each, trained one after another (`baselines.DeepEnsembleRegressor`)",
+    "batch size 'auto' (HyperGAN's rule), 100 epochs each, trained one after another "
+    "(`baselines.DeepEnsembleRegressor`)",
     "mc_dropout": "one Gaussian-output MLP (50 units), dropout 0.05 on inputs and hidden layer, "
     "heteroscedastic NLL, same training as above, 100 dropout passes "
     "(`baselines.MCDropoutRegressor`)",
@@ -664,7 +665,13 @@ def to_markdown(results):
         "",
         "## Environment",
         "",
-        f"- command: `{env['command']}`",
+        f"- command: `{env['command']}`"
+        + (
+            f" (merged by `uci.py --merge` with {len(results['merged_from']) - 1} other run(s) "
+            "over the other datasets; each run's command is in the JSON)"
+            if results.get("merged_from")
+            else ""
+        ),
         f"- date (UTC): {env['date_utc']}; git: {env['git_commit']}",
         f"- Python {env['python']} on {env['platform']}; torch threads: {env['torch_threads']}",
         "- " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v),
@@ -703,6 +710,7 @@ def merge(paths):
     runs = [json.loads(Path(p).read_text()) for p in paths]
     merged = {**runs[0], "datasets": {}, "merged_from": [str(p) for p in paths]}
     merged["config"] = {**runs[0]["config"], "runs": [r["config"] for r in runs]}
+    merged["environments"] = [r["environment"] for r in runs]
     for r in runs:
         overlap = set(merged["datasets"]) & set(r["datasets"])
         if overlap:
