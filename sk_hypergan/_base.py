@@ -8,6 +8,7 @@ and reduce the networks' outputs to predictions.
 from __future__ import annotations
 
 import copy
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -50,6 +51,21 @@ def _check_sizes(value, name):
     return tuple(int(v) for v in value)
 
 
+def resolve_batch_size(batch_size, n_samples):
+    """``"auto"``: about 32 steps per epoch, 32 to 256 rows per step, and at
+    least 4 steps per epoch on tiny data.
+
+    Small data keeps the small batches that fit it well (and tiny data, e.g.
+    20 points, still gets a few hundred steps in 100 epochs); large data gets
+    batches large enough that an epoch costs a bounded number of steps (the
+    batched networks make a larger batch nearly free per row).
+    """
+    if batch_size == "auto":
+        floor = min(32, max(1, math.ceil(n_samples / 4)))
+        return int(min(256, max(floor, n_samples // 32)))
+    return batch_size
+
+
 def resolve_device(device):
     """``"auto"`` -> CUDA when available, else CPU; a clear error for a missing GPU."""
     if device == "auto":
@@ -83,7 +99,7 @@ class BaseHyperGAN(BaseEstimator):
         "regularizer": [StrOptions(set(REGULARIZERS))],
         "beta": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
@@ -108,7 +124,7 @@ class BaseHyperGAN(BaseEstimator):
         regularizer="discriminator",
         beta=1.0,
         max_epochs=100,
-        batch_size=32,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=0.0,
         validation_fraction=None,
@@ -158,7 +174,7 @@ class BaseHyperGAN(BaseEstimator):
     def _validate_X(self, X, reset):
         return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
 
-    def _build_net(self, n_outputs, criterion, device):
+    def _build_net(self, n_outputs, criterion, device, n_samples):
         target = self.target if self.target is not None else mlp()
         train_split = None
         if self.validation_fraction is not None:
@@ -183,7 +199,7 @@ class BaseHyperGAN(BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            batch_size=resolve_batch_size(self.batch_size, n_samples),
             iterator_train__shuffle=True,
             train_split=train_split,
             callbacks=copy.deepcopy(self.callbacks),
@@ -194,7 +210,7 @@ class BaseHyperGAN(BaseEstimator):
             regularizer=self.regularizer,
         )
 
-    def _fit(self, X, y, reset):
+    def _fit(self, X, y, reset, epochs=None, **encode_params):
         X, y = validate_data(
             self,
             X,
@@ -206,7 +222,7 @@ class BaseHyperGAN(BaseEstimator):
         rng = check_random_state(self.random_state)
         fit_seed = rng.randint(_MAX_SEED)
         if reset:
-            y_enc, n_outputs, criterion = self._encode_y(y)
+            y_enc, n_outputs, criterion = self._encode_y(y, **encode_params)
             device = resolve_device(self.device)
             # The prediction ensemble is fixed at fit time: every predict call
             # evaluates the same n_samples networks.
@@ -214,6 +230,11 @@ class BaseHyperGAN(BaseEstimator):
         else:
             y_enc = self._transform_y(y)
             device = self.net_.device
+            if epochs is not None:
+                # partial_fit: a fresh seed per call (shuffling, noise), still
+                # reproducible from random_state, so calls do not replay one stream.
+                fit_seed = (fit_seed + len(self.net_.history)) % _MAX_SEED
+        fit_params = {} if epochs is None else {"epochs": epochs}
         X32 = _as_float32(X)
         devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
         # Seed torch for this fit only (target template, initialisation,
@@ -221,11 +242,11 @@ class BaseHyperGAN(BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(fit_seed)
             if reset:
-                net = self._build_net(n_outputs, criterion, device)
-                net.fit(X32, y_enc)
+                net = self._build_net(n_outputs, criterion, device, len(X32))
+                net.fit(X32, y_enc, **fit_params)
             else:
                 net = self.net_
-                net.partial_fit(X32, y_enc)
+                net.partial_fit(X32, y_enc, **fit_params)
         self.net_ = net
         return self
 
@@ -248,6 +269,13 @@ class BaseHyperGAN(BaseEstimator):
         warm = self.warm_start and hasattr(self, "net_")
         return self._fit(X, y, reset=not warm)
 
+    def _partial_fit(self, X, y, **encode_params):
+        """One epoch on ``(X, y)``; the first call (no ``net_`` yet) builds and
+        initialises the networks exactly as ``fit`` does, later calls (and
+        calls after ``fit``) continue training them."""
+        first = not hasattr(self, "net_")
+        return self._fit(X, y, reset=first, epochs=1, **encode_params)
+
     @property
     def history_(self):
         """skorch ``History``: per epoch ``train_loss`` (the mixer and generators'
@@ -262,14 +290,15 @@ class BaseHyperGAN(BaseEstimator):
         generator = torch.Generator().manual_seed(int(check_random_state(seed).randint(_MAX_SEED)))
         return self.net_.module_.sample_noise(n, generator=generator, device="cpu")
 
-    def _member_outputs(self, X, n=None, random_state=None):
-        """Yield chunks of member outputs ``(n, rows, n_outputs)`` as float64 tensors."""
+    def _member_outputs(self, X, n=None, random_state=None, dtype=torch.float64):
+        """Yield chunks of member outputs ``(n, rows, n_outputs)`` as ``dtype``
+        tensors (None: as computed, float32)."""
         check_is_fitted(self, "net_")
         X = self._validate_X(X, reset=False)
         noise = self._noise(self.n_samples if n is None else n, random_state)
         X32 = _as_float32(X)
         for out in self.net_.iter_member_outputs(X32, noise):
-            yield out.to("cpu", torch.float64)
+            yield out.to("cpu", dtype) if dtype is not None else out.to("cpu")
 
     def _wrap_member(self, module):
         return module

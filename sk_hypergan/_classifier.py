@@ -7,7 +7,7 @@ import torch
 from scipy.special import entr
 from sklearn.base import ClassifierMixin
 from sklearn.utils import Bunch
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseHyperGAN
@@ -58,8 +58,10 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         Weight of the diversity term in the mixer's objective; 0 turns it off.
     max_epochs : int, default=100
         Training epochs.
-    batch_size : int, default=32
-        Rows per training step.
+    batch_size : int or "auto", default="auto"
+        Rows per training step. "auto" gives about 32 steps per epoch with
+        32 to 256 rows per step, and at least 4 steps per epoch on tiny data:
+        ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 32))``.
     lr : float, default=1e-3
         Adam learning rate.
     weight_decay : float, default=0.0
@@ -108,9 +110,16 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     ['aleatoric', 'epistemic', 'total']
     """
 
-    def _encode_y(self, y):
+    def _encode_y(self, y, classes=None):
         check_classification_targets(y)
-        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        if classes is None:
+            self.classes_, y_enc = np.unique(y, return_inverse=True)
+        else:  # partial_fit's first call: all the classes of the stream
+            self.classes_ = unique_labels(classes)
+            unknown = np.setdiff1d(np.unique(y), self.classes_)
+            if unknown.size:
+                raise ValueError(f"y contains labels not in classes: {unknown.tolist()}.")
+            y_enc = np.searchsorted(self.classes_, y)
         if len(self.classes_) < 2:
             raise ValueError(
                 "HyperGANClassifier needs samples of at least 2 classes in the data, "
@@ -127,6 +136,56 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
     def _stratify(self):
         return True
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch of training on one batch of data (streaming, out-of-core).
+
+        The first call (on an unfitted estimator) builds and initialises the
+        networks exactly as :meth:`fit` does, and must list every class the
+        stream will contain in ``classes`` (a batch may hold only some of
+        them); every call then trains one epoch over ``(X, y)`` in minibatches
+        of ``batch_size``. Calling it after :meth:`fit` continues training the
+        fitted networks, with the classes of that fit. ``batch_size="auto"``
+        is resolved from the first batch's size.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows of this batch; later calls must have the same features.
+        y : array-like of shape (n_samples,)
+            Labels of this batch, all among ``classes_``.
+        classes : array-like of shape (n_classes,), default=None
+            All the labels of the stream. Required on the first call; later
+            calls may omit it or must pass the same classes.
+
+        Returns
+        -------
+        self : object
+            The partially fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sk_hypergan import HyperGANClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = HyperGANClassifier(random_state=0)
+        >>> for batch in range(3):
+        ...     rows = slice(batch, None, 3)
+        ...     clf = clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        >>> clf.classes_.tolist(), len(clf.history_)
+        ([0, 1, 2], 3)
+        """
+        if not hasattr(self, "net_"):
+            self._validate_params()
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            return self._partial_fit(X, y, classes=classes)
+        if classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()!r} is not the same as on the first "
+                f"call to partial_fit (or fit), was: {self.classes_.tolist()!r}."
+            )
+        return self._partial_fit(X, y)
 
     def _member_proba(self, X):
         """Yield per-chunk member probabilities ``(n_samples, rows, n_classes)``."""

@@ -12,13 +12,47 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
-from skorch.dataset import unpack_data
+from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
+from torch.utils.data import default_collate
 
 from ._callbacks import DivergenceGuard
 from ._core.regularizers import REGULARIZERS
 
 __all__ = ["HyperGANNet"]
+
+
+class _Batch(tuple):
+    """``(X rows, y rows)`` already gathered as one batch by :class:`_BatchDataset`."""
+
+
+class _BatchDataset(Dataset):
+    """skorch ``Dataset`` that gathers a whole batch with one fancy index.
+
+    ``DataLoader`` calls ``__getitems__`` with a batch's indices (the same
+    shuffled indices as row by row), so one indexing replaces ``batch_size``
+    ``__getitem__`` calls and their collation: same batches, less overhead.
+    """
+
+    def __getitems__(self, indices):
+        if not (isinstance(self.X, np.ndarray) and isinstance(self.y, np.ndarray)):
+            return [self[i] for i in indices]
+        idx = np.asarray(indices)
+        return _Batch((torch.from_numpy(self.X[idx]), torch.from_numpy(self.y[idx])))
+
+
+def _collate(batch):
+    return batch if isinstance(batch, _Batch) else default_collate(batch)
+
+
+def _adam_options(device):
+    """The fastest implementation of the same Adam update: ``fused`` (one
+    kernel for all tensors; CPU since torch 2.4) or ``foreach``. The steps
+    of many small tensors are mostly overhead, which this removes."""
+    kind = torch.device(device or "cpu").type
+    if kind == "cuda" or (kind == "cpu" and torch.__version__ >= (2, 4)):
+        return {"fused": True}
+    return {"foreach": True}
 
 
 class HyperGANNet(NeuralNet):
@@ -52,6 +86,11 @@ class HyperGANNet(NeuralNet):
         regularizer_lr=None,
         **kwargs,
     ):
+        kwargs.setdefault("dataset", _BatchDataset)
+        for name in ("iterator_train__collate_fn", "iterator_valid__collate_fn"):
+            kwargs.setdefault(name, _collate)
+        for key, value in _adam_options(kwargs.get("device", "cpu")).items():
+            kwargs.setdefault("optimizer__" + key, value)
         super().__init__(module, criterion, **kwargs)
         self.n_networks = n_networks
         self.beta = beta
@@ -97,7 +136,7 @@ class HyperGANNet(NeuralNet):
         super().initialize_optimizer(*args, **kwargs)
         lr = self.regularizer_lr if self.regularizer_lr is not None else self.lr
         self.regularizer_optimizer_ = torch.optim.Adam(
-            self.regularizer_.parameters(), lr=lr, betas=(0.5, 0.999)
+            self.regularizer_.parameters(), lr=lr, betas=(0.5, 0.999), **_adam_options(self.device)
         )
         return self
 
@@ -124,7 +163,13 @@ class HyperGANNet(NeuralNet):
         data_loss = self.get_loss(out, yi, X=Xi, training=True)
         loss = data_loss
         if self.uses_regularizer:
-            loss = loss + self.beta * self.regularizer_.generator_loss(noise, codes)
+            # The regulariser's own gradients from this term would be zeroed
+            # before its update anyway: skip computing them (same mixer grads).
+            self.regularizer_.requires_grad_(False)
+            try:
+                loss = loss + self.beta * self.regularizer_.generator_loss(noise, codes)
+            finally:
+                self.regularizer_.requires_grad_(True)
         loss.backward()
         self.notify(
             "on_grad_computed",
@@ -143,9 +188,14 @@ class HyperGANNet(NeuralNet):
             self.history.record_batch("train_regularizer_loss", reg_loss.item())
         return {"loss": loss.detach(), "y_pred": out.detach()}
 
-    def _rows_per_chunk(self, n_networks, max_elements=2**24):
+    def _rows_per_chunk(self, n_networks, max_elements=None):
         # Keep one activation tensor (networks x rows x width) near
         # max_elements floats: memory stays bounded however many rows come in.
+        # On the CPU 2**19 (2 MiB) keeps it in cache between layers, which is
+        # faster than larger chunks (benchmarks/speed_predict.py); a GPU wants
+        # large kernels.
+        if max_elements is None:
+            max_elements = 2**19 if torch.device(self.device or "cpu").type == "cpu" else 2**24
         width = self.module_.target.max_width
         return max(1, max_elements // max(1, n_networks * width))
 
@@ -156,12 +206,37 @@ class HyperGANNet(NeuralNet):
         hyper = self.module_
         return hyper.generate(hyper.codes(noise.to(self.device)))
 
+    def _generate_cached(self, noise):
+        """``generate(noise)``, reused while the noise and the values of the
+        hypernetwork's parameters are exactly those of the last call, so
+        repeated predictions skip the mixer and generators. Comparing values
+        (not version counters, which e.g. fused optimizer kernels do not bump)
+        keeps it right however the parameters change; the price is one copy
+        of them."""
+        weights = [p.detach() for p in self.module_.parameters()]
+        cached = self.__dict__.get("_generated_cache")
+        if (
+            cached is not None
+            and torch.equal(cached[0], noise)
+            and len(cached[1]) == len(weights)
+            and all(torch.equal(a, b) for a, b in zip(cached[1], weights))
+        ):
+            return cached[2]
+        params = self.generate(noise)
+        self._generated_cache = (noise.clone(), [w.clone() for w in weights], params)
+        return params
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_generated_cache", None)  # recomputed on demand
+        return state
+
     @torch.no_grad()
     def iter_member_outputs(self, X, noise):
         """Yield the outputs ``(B, rows, n_outputs)`` of the networks generated
         from ``noise``, one chunk of rows of ``X`` (a float32 array) at a time."""
-        params = self.generate(noise)
+        params = self._generate_cached(noise)
         step = self._rows_per_chunk(noise.shape[0])
-        for start in range(0, X.shape[0], step):
-            x = torch.as_tensor(np.ascontiguousarray(X[start : start + step]), device=self.device)
-            yield self.module_.target.forward(params, x)
+        X = torch.as_tensor(np.ascontiguousarray(X))  # no copy for a C-contiguous float32 array
+        chunks = (X[start : start + step].to(self.device) for start in range(0, X.shape[0], step))
+        yield from self.module_.target.forward_chunks(params, chunks)

@@ -71,8 +71,10 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         Weight of the diversity term in the mixer's objective; 0 turns it off.
     max_epochs : int, default=100
         Training epochs.
-    batch_size : int, default=32
-        Rows per training step.
+    batch_size : int or "auto", default="auto"
+        Rows per training step. "auto" gives about 32 steps per epoch with
+        32 to 256 rows per step, and at least 4 steps per epoch on tiny data:
+        ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 32))``.
     lr : float, default=1e-3
         Adam learning rate.
     weight_decay : float, default=0.0
@@ -157,11 +159,14 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         variance is E_b[var_b(x)] (aleatoric) + Var_b[mean_b(x)] (epistemic).
         """
         means, aleatoric, epistemic = [], [], []
-        for out in self._member_outputs(X):
-            mean, var = gaussian_head(out)
-            means.append(mean.mean(0))
+        # The head (softplus) on the float32 outputs, the sums over networks in
+        # float64; the variance as the mean squared deviation (two passes).
+        for out in self._member_outputs(X, dtype=None):
+            mean, var = (t.double() for t in gaussian_head(out))
+            mu = mean.mean(0)
+            means.append(mu)
             aleatoric.append(var.mean(0))
-            epistemic.append(mean.var(0, unbiased=False))
+            epistemic.append((mean - mu).square_().mean(0))
         scale = self._y_scale
         mean = torch.cat(means).numpy() * scale + self._y_mean
         return mean, torch.cat(aleatoric).numpy() * scale**2, torch.cat(epistemic).numpy() * scale**2
@@ -302,6 +307,48 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
     def _wrap_member(self, module):
         return _GaussianMember(module, self._y_mean, self._y_scale)
+
+    def partial_fit(self, X, y):
+        """One epoch of training on one batch of data (streaming, out-of-core).
+
+        The first call (on an unfitted estimator) builds and initialises the
+        networks exactly as :meth:`fit` does; every call then trains one epoch
+        over ``(X, y)`` in minibatches of ``batch_size``. Calling it after
+        :meth:`fit` continues training the fitted networks.
+
+        Known limitation: ``y`` is standardised with the mean and standard
+        deviation of the **first** batch (as a warm start keeps those of the
+        first fit), and ``batch_size="auto"`` is resolved from the first
+        batch's size. Make the first batch representative of the target's
+        scale, or scale ``y`` yourself.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows of this batch; later calls must have the same features.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets, with the same number of targets at every call.
+
+        Returns
+        -------
+        self : object
+            The partially fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_hypergan import HyperGANRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> reg = HyperGANRegressor(random_state=0)
+        >>> for _ in range(3):
+        ...     X = rng.uniform(-1, 1, size=(64, 2))
+        ...     reg = reg.partial_fit(X, X.sum(axis=1))
+        >>> len(reg.history_)
+        3
+        """
+        if not hasattr(self, "net_"):
+            self._validate_params()
+        return self._partial_fit(X, y)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -173,7 +173,9 @@ def test_conv2d_target_on_digits():
 
     X, y = load_digits(return_X_y=True)
     X, y = X[:400] / 16.0, y[:400]
-    clf = HyperGANClassifier(target=conv2d((1, 8, 8)), **{**FAST, "max_epochs": 40})
+    # Generated conv nets sit on a loss plateau for their first ~500 steps
+    # (known, see the closing notes); 80 epochs of 10 steps get past it.
+    clf = HyperGANClassifier(target=conv2d((1, 8, 8)), **{**FAST, "max_epochs": 80})
     clf.fit(X[:300], y[:300])
     assert clf.score(X[300:], y[300:]) > 0.7
 

@@ -193,6 +193,14 @@ class TargetNetwork:
     def _forward_one(self, params, X):
         return functional_call(self.module, params, (X,))
 
+    @torch.no_grad()
+    def forward_chunks(self, params, chunks):
+        """Yield :meth:`forward` on each tensor of rows in ``chunks`` (an
+        iterable), without autograd; subclasses may reuse memory between
+        chunks."""
+        for X in chunks:
+            yield self.forward(params, X)
+
     def forward_looped(self, params, X):
         """Reference implementation: a Python loop over networks (tests only)."""
         n = next(iter(params.values())).shape[0]
@@ -211,8 +219,12 @@ class MLPNetwork(TargetNetwork):
 
     The generic ``vmap`` path is correct for any template; for MLPs, explicit
     batched matrix products are faster: the first layer's input is shared by
-    every network, so one wide GEMM ``X @ [W_1; ...; W_B]^T`` serves them all,
-    and the later layers are one ``baddbmm`` each.
+    every network, so one wide GEMM ``[W_1; ...; W_B] @ X^T`` (bias fused)
+    serves them all, and the later layers are one ``baddbmm`` each.
+    Activations are kept features-major, ``(B, width, n_rows)``, so every
+    product has the rows as its long, contiguous dimension (a layer with few
+    outputs is then a fast product, not ``n_rows`` tiny ones), and without
+    autograd the activation is applied in place.
 
     Parameters
     ----------
@@ -227,20 +239,56 @@ class MLPNetwork(TargetNetwork):
     def __init__(self, template, activation):
         super().__init__(template, n_features_in=template[0].in_features)
         self.activation = activation
+        # In-place twin of the activation (when the module has one), for
+        # evaluation without autograd: no new activation tensor per layer.
+        self._activation_inplace = None
+        if isinstance(getattr(activation, "inplace", None), bool):
+            self._activation_inplace = copy.copy(activation)
+            self._activation_inplace.inplace = True
 
-    def forward(self, params, X):
+    def forward(self, params, X, _buffers=None):
         h = None
         n_layers = len(self.layers)
         for i, layer in enumerate(self.layers):
             W = params[layer.param_names[0]]  # (B, out, in), nn.Linear layout
             b = params[layer.param_names[1]]  # (B, out)
             B, n_out, n_in = W.shape
+            out = None
+            if _buffers is not None and i < n_layers - 1:
+                out = _buffer(_buffers, i % 2, (B, n_out, X.shape[0]), W)
             if h is None:
-                # One GEMM for all networks: (N, in) @ (in, B*out).
-                h = (X @ W.reshape(B * n_out, n_in).T).reshape(X.shape[0], B, n_out)
-                h = h.transpose(0, 1) + b[:, None, :]
+                # One GEMM for all networks: (B*out, in) @ (in, N) + bias.
+                h = torch.addmm(
+                    b.reshape(B * n_out, 1),
+                    W.reshape(B * n_out, n_in),
+                    X.T,
+                    out=None if out is None else out.view(B * n_out, X.shape[0]),
+                )
+                h = h.view(B, n_out, X.shape[0])
             else:
-                h = torch.baddbmm(b[:, None, :], h, W.transpose(1, 2))
+                h = torch.baddbmm(b[:, :, None], W, h, out=out)  # (B, out, N)
             if i < n_layers - 1:
-                h = self.activation(h)
-        return h
+                act = getattr(self, "_activation_inplace", None)
+                if act is None or (torch.is_grad_enabled() and h.requires_grad):
+                    act = self.activation
+                h = act(h)
+        return h.transpose(1, 2)
+
+    @torch.no_grad()
+    def forward_chunks(self, params, chunks):
+        # The hidden activations of every chunk go to the same two buffers
+        # (alternating between layers): no large allocation, and none of its
+        # page faults, per chunk. The outputs are new tensors.
+        buffers = []
+        for X in chunks:
+            yield self.forward(params, X, _buffers=buffers)
+
+
+def _buffer(buffers, k, shape, like):
+    """A ``shape`` view of the ``k``-th reusable buffer, grown when too small."""
+    size = math.prod(shape)
+    while len(buffers) <= k:
+        buffers.append(like.new_empty(0))
+    if buffers[k].numel() < size:
+        buffers[k] = like.new_empty(size)
+    return buffers[k][:size].view(shape)

@@ -1,0 +1,204 @@
+"""Prediction speed: one batched call against a Python loop over the same networks.
+
+``HyperGANRegressor.predict_uncertainty`` evaluates ``n_samples=100`` generated
+networks on every row in one batched computation (first layer: one wide GEMM
+shared by all networks; later layers: one ``baddbmm`` each; rows in chunks).
+The alternative a deep-ensemble user writes is a Python loop over the same 100
+networks (``est.sample_networks(100)``), stacking their outputs and computing
+the same mixture moments: mean, aleatoric variance (mean of the variances) and
+epistemic variance (variance of the means). Both run in the same process,
+timed alternately, so machine noise hits both alike.
+
+Reported per number of rows: the two wall-clock times (minimum and median of
+``--repeats`` alternating runs), the speedup (loop / batched, from the minima),
+the largest difference between the two answers, and the achieved GFLOP/s of the
+batched path, counting the MLP's multiply-adds only,
+``2 * rows * networks * (d*h + h*out)`` (d=8 features, h=50 hidden units,
+out=2: mean and raw variance); bias, ReLU and softplus are negligible. The
+roofline beside it is torch's own float32 GFLOP/s on a 2048x2048 matmul,
+measured in the same run with the same thread count.
+
+Goal: faster than the loop at every size, at least 5x at <= 1,000 rows.
+
+Run ``python benchmarks/speed_predict.py`` (about 3 minutes on one thread) or
+``--quick`` (100 to 10,000 rows, a few seconds). Writes
+``results/speed_predict.json`` and ``.md`` (``speed_predict_quick.*``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+from sk_hypergan import HyperGANRegressor  # noqa: E402
+
+N_FEATURES = 8
+HIDDEN = 50  # the default target, mlp((50,))
+N_OUT = 2  # mean and raw variance
+
+
+def make_model(n_samples, seed, fit_rows=2000, fit_epochs=2):
+    """A default regressor fitted briefly on synthetic data (only the timing matters)."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((fit_rows, N_FEATURES))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(fit_rows)
+    return HyperGANRegressor(max_epochs=fit_epochs, n_samples=n_samples, random_state=seed).fit(X, y)
+
+
+def loop_uncertainty(networks, X):
+    """What a deep-ensemble user writes: one network at a time, then the moments."""
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        out = torch.stack([net(Xt) for net in networks]).double()  # (B, rows, [mean, var])
+    means, variances = out[..., 0], out[..., 1]
+    mean = means.mean(0).numpy()
+    aleatoric = variances.mean(0).numpy()
+    epistemic = means.var(0, unbiased=False).numpy()
+    return {
+        "mean": mean,
+        "std": np.sqrt(aleatoric + epistemic),
+        "aleatoric_std": np.sqrt(aleatoric),
+        "epistemic_std": np.sqrt(epistemic),
+    }
+
+
+def matmul_gflops(size=2048, repeats=5):
+    """torch's float32 GFLOP/s on a ``size x size`` matmul (best of ``repeats``)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm-up
+    best = min(_timed(lambda: a @ b)[0] for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def mlp_flops(rows, networks):
+    return 2 * rows * networks * (N_FEATURES * HIDDEN + HIDDEN * N_OUT)
+
+
+def bench_size(est, networks, rows, repeats, seed):
+    X = np.random.RandomState(seed + rows).standard_normal((rows, N_FEATURES))
+    batched_t, loop_t = [], []
+    for _ in range(repeats):  # alternate, so load on the machine hits both alike
+        t, batched = _timed(lambda: est.predict_uncertainty(X))
+        batched_t.append(t)
+        t, looped = _timed(lambda: loop_uncertainty(networks, X))
+        loop_t.append(t)
+    diff = {k: float(np.max(np.abs(batched[k] - looped[k]))) for k in looped}
+    scale = float(np.max(np.abs(looped["std"])))
+    flops = mlp_flops(rows, len(networks))
+    return {
+        "rows": rows,
+        "batched_s": {"min": min(batched_t), "median": float(np.median(batched_t)), "all": batched_t},
+        "loop_s": {"min": min(loop_t), "median": float(np.median(loop_t)), "all": loop_t},
+        "speedup": min(loop_t) / min(batched_t),
+        "speedup_median": float(np.median(loop_t) / np.median(batched_t)),
+        "flops": flops,
+        "batched_gflops": flops / min(batched_t) / 1e9,
+        "loop_gflops": flops / min(loop_t) / 1e9,
+        "max_abs_diff": diff,
+        "agree": all(d <= 1e-4 * max(scale, 1.0) for d in diff.values()),
+    }
+
+
+def to_markdown(results):
+    r = results
+    lines = [
+        "# Prediction speed: batched `predict_uncertainty` vs a loop over the networks",
+        "",
+        f"{r['n_networks']} networks (`n_samples`), default `mlp((50,))` target, "
+        f"{N_FEATURES} features; torch threads: {r['environment']['torch_threads']}. "
+        "Times are the minimum (median) of "
+        f"{r['repeats']} alternating runs, in seconds; speedup = loop / batched (minima). "
+        "GFLOP/s count the MLP's multiply-adds, `2*rows*networks*(d*h + h*out)`.",
+        "",
+        f"Roofline: torch float32 2048x2048 matmul in the same run: "
+        f"**{r['matmul_gflops']:.1f} GFLOP/s**.",
+        "",
+        "| rows | batched s | loop s | speedup | batched GFLOP/s | % of matmul | answers agree |",
+        "|---:|---:|---:|---:|---:|---:|:--:|",
+    ]
+    for s in r["sizes"]:
+        lines.append(
+            f"| {s['rows']:,} | {s['batched_s']['min']:.4f} ({s['batched_s']['median']:.4f}) "
+            f"| {s['loop_s']['min']:.4f} ({s['loop_s']['median']:.4f}) "
+            f"| **{s['speedup']:.1f}x** | {s['batched_gflops']:.2f} "
+            f"| {100 * s['batched_gflops'] / r['matmul_gflops']:.0f} % | {_common.yes_no(s['agree'])} |"
+        )
+    g = r["goals"]
+    lines += [
+        "",
+        "Goals:",
+        "",
+        f"- faster than the loop at every size: {_common.yes_no(g['faster_everywhere'])}",
+        f"- at least 5x at <= 1,000 rows: {_common.yes_no(g['5x_small'])}",
+        "",
+        "Shared machine: other processes compete for the cores, so absolute times vary "
+        "from run to run; the ratios come from runs interleaved in one process.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = _common.make_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=None, help="rows (default 100 1000 10000 100000)"
+    )
+    parser.add_argument("--n-samples", type=int, default=100, help="networks evaluated")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per size")
+    args = parser.parse_args(argv)
+    _common.set_threads(args.threads)
+    sizes = args.sizes or ([100, 1000, 10000] if args.quick else [100, 1000, 10000, 100000])
+    repeats = args.repeats or (3 if args.quick else 7)
+
+    _common.log(f"fitting the model ({args.n_samples} prediction networks)")
+    est = make_model(args.n_samples, args.seed)
+    networks = est.sample_networks(args.n_samples)  # the same networks predict averages
+    roof = [matmul_gflops()]
+    results = {
+        "benchmark": "speed_predict",
+        "n_networks": args.n_samples,
+        "n_features": N_FEATURES,
+        "hidden": HIDDEN,
+        "repeats": repeats,
+        "estimator": _common.jsonable_params(est),
+        "sizes": [],
+    }
+    for rows in sizes:
+        # Fewer repeats at the largest sizes keep the default run short.
+        n_rep = repeats if rows <= 10_000 else max(2, repeats // 2)
+        bench_size(est, networks, min(rows, 100), 1, args.seed)  # warm-up
+        res = bench_size(est, networks, rows, n_rep, args.seed)
+        results["sizes"].append(res)
+        _common.log(
+            f"{rows:>9,} rows: batched {res['batched_s']['min']:.4f}s  loop {res['loop_s']['min']:.4f}s  "
+            f"speedup {res['speedup']:.1f}x  {res['batched_gflops']:.2f} GFLOP/s"
+        )
+    roof.append(matmul_gflops())
+    results["matmul_gflops"] = max(roof)
+    results["matmul_gflops_runs"] = roof
+    results["goals"] = {
+        "faster_everywhere": all(s["speedup"] > 1 for s in results["sizes"]),
+        "5x_small": all(s["speedup"] >= 5 for s in results["sizes"] if s["rows"] <= 1000),
+    }
+    results["environment"] = _common.environment(argv and ["speed_predict.py", *argv])
+    stem = _common.output_stem("speed_predict", args.quick)
+    paths = _common.write_outputs(results, to_markdown(results), args.out, stem)
+    _common.log("wrote " + ", ".join(map(str, paths)))
+    return results
+
+
+if __name__ == "__main__":
+    main()

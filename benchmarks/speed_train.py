@@ -1,0 +1,190 @@
+"""Training speed: seconds per epoch of HyperGAN against a 5-member deep ensemble.
+
+One epoch of ``HyperGANRegressor`` (defaults: 16 networks generated per step,
+discriminator on) is one pass over the rows in minibatches, each step training
+the mixer, the generators and the discriminator. One epoch of the deep ensemble
+(``baselines.DeepEnsembleRegressor``, 5 members of the same default target, the
+same batch size) is one pass per member, the members trained one after another
+as a user would. Both fit the same 10,000-row synthetic dataset (8 features) in
+the same process, alternately, ``--repeats`` times. Two batch sizes are
+measured (``--batch-sizes``): HyperGAN's default (``"auto"``, resolved for the
+data; the ensemble gets the resolved number) and 32 (many small steps, where
+per-step overhead weighs most).
+
+Reported: HyperGAN's epoch time from its history (``history_[:, "dur"]``, the
+median over epochs and repeats) and as wall-clock fit time / epochs (includes
+building and initialising the hypernetwork); the ensemble's fit time / epochs;
+their ratio; and HyperGAN with ``beta=0`` (no discriminator step), which shows
+what the discriminator costs.
+
+Goal: a HyperGAN epoch no slower than the ensemble's.
+
+Run ``python benchmarks/speed_train.py`` (about 3 minutes on one thread) or
+``--quick`` (2,000 rows, one repeat; seconds). Writes
+``results/speed_train.json`` and ``.md`` (``speed_train_quick.*``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+from baselines import DeepEnsembleRegressor  # noqa: E402
+
+from sk_hypergan import HyperGANRegressor  # noqa: E402
+
+N_FEATURES = 8
+
+
+def make_data(n_rows, seed):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_rows, N_FEATURES))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(n_rows)
+    return X, y
+
+
+def _fit_timed(est, X, y):
+    t0 = time.perf_counter()
+    est.fit(X, y)
+    return time.perf_counter() - t0
+
+
+def run(n_rows, epochs, repeats, seed, batch_size=None):
+    """One configuration; ``batch_size=None`` keeps HyperGAN's default."""
+    X, y = make_data(n_rows, seed)
+    extra = {} if batch_size is None else {"batch_size": batch_size}
+    hyper = HyperGANRegressor(max_epochs=epochs, random_state=seed, **extra)
+    no_disc = HyperGANRegressor(max_epochs=epochs, beta=0.0, random_state=seed, **extra)
+    ensemble = None
+    times = {"hypergan_history": [], "hypergan_wall": [], "hypergan_beta0_history": [], "ensemble_wall": []}
+    for r in range(repeats):  # alternate, so load on the machine hits all alike
+        wall = _fit_timed(hyper, X, y)
+        if ensemble is None:  # the batch size HyperGAN resolved for this data
+            ensemble = DeepEnsembleRegressor(
+                n_members=5, max_epochs=epochs, batch_size=int(hyper.net_.batch_size), random_state=seed
+            )
+        times["hypergan_history"] += [float(d) for d in hyper.history_[:, "dur"]]
+        times["hypergan_wall"].append(wall / epochs)
+        _fit_timed(no_disc, X, y)
+        times["hypergan_beta0_history"] += [float(d) for d in no_disc.history_[:, "dur"]]
+        times["ensemble_wall"].append(_fit_timed(ensemble, X, y) / epochs)
+        _common.log(
+            f"repeat {r + 1}/{repeats}: hypergan {np.median(times['hypergan_history']):.2f} s/epoch, "
+            f"ensemble {np.median(times['ensemble_wall']):.2f} s/epoch"
+        )
+    summary = {k: {"median": float(np.median(v)), "min": float(np.min(v)), "all": v} for k, v in times.items()}
+    ens = summary["ensemble_wall"]["median"]
+    steps = int(np.ceil(n_rows / ensemble.batch_size))
+    return {
+        "batch_size_param": "default" if batch_size is None else batch_size,
+        "batch_size": ensemble.batch_size,
+        "n_rows": n_rows,
+        "epochs": epochs,
+        "repeats": repeats,
+        "steps_per_epoch": steps,
+        "seconds_per_epoch": summary,
+        "ratio_hypergan_to_ensemble": summary["hypergan_history"]["median"] / ens,
+        "ratio_hypergan_wall_to_ensemble": summary["hypergan_wall"]["median"] / ens,
+        "ratio_hypergan_beta0_to_ensemble": summary["hypergan_beta0_history"]["median"] / ens,
+        "ms_per_step": {
+            "hypergan": 1e3 * summary["hypergan_history"]["median"] / steps,
+            "hypergan_beta0": 1e3 * summary["hypergan_beta0_history"]["median"] / steps,
+            "ensemble_5_members": 1e3 * ens / steps,
+        },
+        "estimators": {
+            "hypergan": _common.jsonable_params(hyper),
+            "ensemble": _common.jsonable_params(ensemble),
+        },
+    }
+
+
+def to_markdown(results):
+    lines = [
+        "# Training speed: seconds per epoch, HyperGAN vs a 5-member deep ensemble",
+        "",
+        f"Torch threads: {results['environment']['torch_threads']}. "
+        "Median (minimum) seconds per epoch over the epochs and alternating repeats.",
+        "",
+    ]
+    for r in results["configs"]:
+        lines += _config_markdown(r)
+    lines += [
+        "Shared machine: other processes compete for the cores, so absolute times vary "
+        "from run to run; compare the ratios, measured alternately in one process.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _config_markdown(r):
+    s = r["seconds_per_epoch"]
+
+    def cell(key):
+        return f"{s[key]['median']:.3f} ({s[key]['min']:.3f})"
+
+    default = " (HyperGAN's default)" if r["batch_size_param"] == "default" else ""
+    lines = [
+        f"## Batch size {r['batch_size']}{default}",
+        "",
+        f"{r['n_rows']:,} rows x {N_FEATURES} features, {r['steps_per_epoch']} steps per "
+        f"epoch, {r['epochs']} epochs x {r['repeats']} alternating repeats.",
+        "",
+        "| method | s / epoch | ms / step | vs ensemble |",
+        "|---|---:|---:|---:|",
+        f"| HyperGANRegressor() (history `dur`) | {cell('hypergan_history')} "
+        f"| {r['ms_per_step']['hypergan']:.2f} | {r['ratio_hypergan_to_ensemble']:.2f}x |",
+        f"| HyperGANRegressor() (fit wall time / epochs) | {cell('hypergan_wall')} | - "
+        f"| {r['ratio_hypergan_wall_to_ensemble']:.2f}x |",
+        f"| HyperGANRegressor(beta=0), no discriminator step | {cell('hypergan_beta0_history')} "
+        f"| {r['ms_per_step']['hypergan_beta0']:.2f} | {r['ratio_hypergan_beta0_to_ensemble']:.2f}x |",
+        f"| DeepEnsembleRegressor(5 members), one after another | {cell('ensemble_wall')} "
+        f"| {r['ms_per_step']['ensemble_5_members']:.2f} | 1.00x |",
+        "",
+        f"Goal: a HyperGAN epoch no slower than the ensemble's: "
+        f"{_common.yes_no(r['goal_met'])} ({r['ratio_hypergan_to_ensemble']:.2f}x).",
+        "",
+    ]
+    return lines
+
+
+def main(argv=None):
+    parser = _common.make_parser(__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=None, help="training rows (default 10000)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 3)")
+    parser.add_argument("--repeats", type=int, default=None, help="alternating repeats (default 3)")
+    parser.add_argument(
+        "--batch-sizes",
+        nargs="+",
+        default=["default", "32"],
+        help="'default' (HyperGAN's own, resolved for the data) and/or integers",
+    )
+    args = parser.parse_args(argv)
+    _common.set_threads(args.threads)
+    # Warm-up (first-call costs of torch and skorch stay out of the timings).
+    X, y = make_data(200, args.seed)
+    HyperGANRegressor(max_epochs=1, random_state=args.seed).fit(X, y)
+    DeepEnsembleRegressor(max_epochs=1, random_state=args.seed).fit(X, y)
+    n_rows = args.rows or (2000 if args.quick else 10_000)
+    epochs = args.epochs or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 3)
+    results = {"benchmark": "speed_train", "configs": []}
+    for b in args.batch_sizes:
+        _common.log(f"batch size {b}")
+        config = run(n_rows, epochs, repeats, args.seed, None if b == "default" else int(b))
+        config["goal_met"] = config["ratio_hypergan_to_ensemble"] <= 1.0
+        results["configs"].append(config)
+    results["goal_met"] = all(c["goal_met"] for c in results["configs"])
+    results["environment"] = _common.environment(argv and ["speed_train.py", *argv])
+    stem = _common.output_stem("speed_train", args.quick)
+    paths = _common.write_outputs(results, to_markdown(results), args.out, stem)
+    _common.log("wrote " + ", ".join(map(str, paths)))
+    return results
+
+
+if __name__ == "__main__":
+    main()
