@@ -8,7 +8,7 @@ from scipy.special import entr
 from sklearn.base import ClassifierMixin
 from sklearn.utils import Bunch
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseHyperGAN
 from ._core.losses import CrossEntropyLoss
@@ -205,7 +205,15 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         ndarray of shape (n_samples, n_classes)
             Rows sum to 1; columns follow ``classes_``.
         """
-        return np.concatenate([p.mean(axis=0) for p in self._member_proba(X)])
+        proba, start = None, 0
+        for p in self._member_proba(X):
+            if proba is None:  # X is valid now: the result's array, once
+                proba = np.empty((_num_samples(X), p.shape[-1]))
+            # Written in place: no list of small per-chunk arrays whose
+            # allocations, interleaved with the chunks', fragment the heap.
+            proba[start : start + p.shape[1]] = p.mean(axis=0)
+            start += p.shape[1]
+        return proba
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""

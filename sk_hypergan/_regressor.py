@@ -8,6 +8,7 @@ from scipy.stats import norm
 from sklearn.base import RegressorMixin
 from sklearn.preprocessing._data import _handle_zeros_in_scale
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils.validation import _num_samples
 from torch import nn
 
 from ._base import BaseHyperGAN
@@ -158,18 +159,24 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         Law of total variance over the sampled networks: the predictive
         variance is E_b[var_b(x)] (aleatoric) + Var_b[mean_b(x)] (epistemic).
         """
-        means, aleatoric, epistemic = [], [], []
+        moments, start = None, 0
         # The head (softplus) on the float32 outputs, the sums over networks in
         # float64; the variance as the mean squared deviation (two passes).
         for out in self._member_outputs(X, dtype=None):
             mean, var = (t.double() for t in gaussian_head(out))
             mu = mean.mean(0)
-            means.append(mu)
-            aleatoric.append(var.mean(0))
-            epistemic.append((mean - mu).square_().mean(0))
+            if moments is None:  # X is valid now: the results' arrays, once
+                moments = np.empty((3, _num_samples(X), mu.shape[-1]))
+            stop = start + len(mu)
+            # Written in place: no list of small per-chunk arrays whose
+            # allocations, interleaved with the chunks', fragment the heap.
+            moments[0, start:stop] = mu.numpy()
+            moments[1, start:stop] = var.mean(0).numpy()
+            moments[2, start:stop] = (mean - mu).square_().mean(0).numpy()
+            start = stop
         scale = self._y_scale
-        mean = torch.cat(means).numpy() * scale + self._y_mean
-        return mean, torch.cat(aleatoric).numpy() * scale**2, torch.cat(epistemic).numpy() * scale**2
+        mean, aleatoric, epistemic = moments
+        return mean * scale + self._y_mean, aleatoric * scale**2, epistemic * scale**2
 
     def predict_uncertainty(self, X):
         """Predictive mean and its uncertainty, split into aleatoric and epistemic.

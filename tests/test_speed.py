@@ -98,3 +98,23 @@ def test_optimisers_use_a_multi_tensor_implementation(classification_data):
     for opt in (net.optimizer_, net.regularizer_optimizer_):
         group = opt.param_groups[0]
         assert group.get("fused") or group.get("foreach")
+
+
+def test_generated_networks_are_reused_only_while_valid(regression_data):
+    import pickle
+
+    X, y = regression_data
+    reg = HyperGANRegressor(**FAST).fit(X, y)
+    first = reg.predict(X)
+    np.testing.assert_array_equal(reg.predict(X), first)  # served from the cache
+    assert "_generated_cache" not in pickle.loads(pickle.dumps(reg)).net_.__dict__
+    reg.sample_y(X[:3], n_samples=2)  # other noise: other networks
+    np.testing.assert_array_equal(reg.predict(X), first)
+    reg.partial_fit(X, y)  # training changes the hypernetwork (fused kernels included)
+    trained = reg.predict(X)
+    assert not np.allclose(trained, first)
+    uncached = HyperGANRegressor(**FAST).fit(X, y).partial_fit(X, y).predict(X)
+    np.testing.assert_array_equal(trained, uncached)
+    with torch.no_grad():  # a change that no version counter sees
+        next(reg.net_.module_.parameters()).data.mul_(1.5)
+    assert not np.allclose(reg.predict(X), trained)
