@@ -37,7 +37,6 @@ import json
 import math
 import platform
 import shlex
-import subprocess
 import sys
 import time
 import traceback
@@ -61,8 +60,10 @@ import sk_hypergan
 from sk_hypergan import HyperGANRegressor
 
 try:  # imported as ``benchmarks.uci``
+    from ._common import _git_commit, _version
     from .baselines import DeepEnsembleRegressor, MCDropoutRegressor
 except ImportError:  # run as a script, or imported with benchmarks/ on sys.path
+    from _common import _git_commit, _version
     from baselines import DeepEnsembleRegressor, MCDropoutRegressor
 
 __all__ = ["DATASETS", "METHODS", "PUBLISHED", "load_uci", "run", "to_markdown", "main"]
@@ -352,26 +353,6 @@ def goals(results):
 
 
 # -- environment and output ------------------------------------------------------------
-def _version(module_name):
-    try:
-        return __import__(module_name).__version__
-    except Exception:  # not installed: recorded, not fatal
-        return None
-
-
-def _git_commit():
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(HERE), "describe", "--always", "--dirty", "--abbrev=40"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except Exception:  # not a checkout, or no git
-        return None
-
-
 def environment(argv=None):
     """Versions, machine, date and command line, for the results file."""
     return {
