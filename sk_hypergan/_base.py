@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
 from ._core.hypernetwork import HyperNetwork
@@ -28,6 +29,9 @@ __all__ = ["BaseHyperGAN"]
 
 _MAX_SEED = np.iinfo(np.int32).max
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+#: ``early_stopping="auto"`` holds out a validation split from this many rows on.
+EARLY_STOPPING_MIN_ROWS = 200
 
 
 def _as_float32(X):
@@ -102,7 +106,9 @@ class BaseHyperGAN(BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [list, None],
         "device": [StrOptions({"cpu", "cuda", "auto"}), str],
         "verbose": ["verbose"],
@@ -123,11 +129,13 @@ class BaseHyperGAN(BaseEstimator):
         use_mixer=True,
         regularizer="discriminator",
         beta=1.0,
-        max_epochs=100,
+        max_epochs=200,
         batch_size="auto",
         lr=1e-3,
         weight_decay=0.0,
-        validation_fraction=None,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=20,
         callbacks=None,
         device="cpu",
         verbose=0,
@@ -148,7 +156,9 @@ class BaseHyperGAN(BaseEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks
         self.device = device
         self.verbose = verbose
@@ -170,19 +180,54 @@ class BaseHyperGAN(BaseEstimator):
     def _stratify(self):
         return False
 
+    def _uses_early_stopping(self, y_enc):
+        """Whether this fit holds out a validation split and stops on it.
+
+        "auto": from ``EARLY_STOPPING_MIN_ROWS`` rows on (the split then has
+        at least 20 rows), and for a classifier only if a stratified split can
+        hold every class.
+        """
+        if self.early_stopping != "auto":
+            return bool(self.early_stopping)
+        n = len(y_enc)
+        if n < EARLY_STOPPING_MIN_ROWS:
+            return False
+        if self._stratify():
+            counts = np.bincount(y_enc)
+            counts = counts[counts > 0]
+            return counts.min() >= 2 and math.ceil(self.validation_fraction * n) >= len(counts)
+        return True
+
     # -- fitting ---------------------------------------------------------------
     def _validate_X(self, X, reset):
         return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
 
-    def _build_net(self, n_outputs, criterion, device, n_samples):
+    def _build_net(self, n_outputs, criterion, device, n_samples, early_stopping=False):
         target = self.target if self.target is not None else mlp()
         train_split = None
-        if self.validation_fraction is not None:
+        callbacks = copy.deepcopy(self.callbacks) or []
+        if early_stopping:
             # Seeded from the fit's torch seed (set in _fit), so the split is reproducible.
             train_split = ValidSplit(
                 self.validation_fraction,
                 stratified=self._stratify(),
                 random_state=torch.initial_seed() % _MAX_SEED,
+            )
+            # Stop once the held-out loss of the ensemble's predictive
+            # distribution has not improved for n_iter_no_change epochs, and
+            # keep the networks of the best epoch. An absolute threshold: a
+            # relative one misbehaves for negative losses (Gaussian NLL).
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        threshold=1e-4,
+                        threshold_mode="abs",
+                        load_best=True,
+                    ),
+                )
             )
         return HyperGANNet(
             module=HyperNetwork,
@@ -202,7 +247,7 @@ class BaseHyperGAN(BaseEstimator):
             batch_size=resolve_batch_size(self.batch_size, n_samples),
             iterator_train__shuffle=True,
             train_split=train_split,
-            callbacks=copy.deepcopy(self.callbacks),
+            callbacks=callbacks or None,
             verbose=self.verbose,
             device=device,
             n_networks=self.n_networks,
@@ -242,7 +287,11 @@ class BaseHyperGAN(BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(fit_seed)
             if reset:
-                net = self._build_net(n_outputs, criterion, device, len(X32))
+                # Streaming (partial_fit) sees one batch at a time: no split.
+                stop = epochs is None and self._uses_early_stopping(y_enc)
+                net = self._build_net(
+                    n_outputs, criterion, device, len(X32), early_stopping=stop
+                )
                 net.fit(X32, y_enc, **fit_params)
             else:
                 net = self.net_

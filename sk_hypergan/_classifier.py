@@ -56,8 +56,8 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         prior (the paper) or a MINE mutual-information estimate.
     beta : float, default=1.0
         Weight of the diversity term in the mixer's objective; 0 turns it off.
-    max_epochs : int, default=100
-        Training epochs.
+    max_epochs : int, default=200
+        Most training epochs (fewer when early stopping ends the fit).
     batch_size : int or "auto", default="auto"
         Rows per training step. "auto" gives about 32 steps per epoch with
         32 to 256 rows per step, and at least 4 steps per epoch on tiny data:
@@ -66,9 +66,20 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         Adam learning rate.
     weight_decay : float, default=0.0
         Adam weight decay of the mixer and generators.
-    validation_fraction : float or None, default=None
-        Fraction of the training data held out (stratified) for skorch's
-        ``valid_loss``. None trains on everything.
+    early_stopping : bool or "auto", default="auto"
+        Hold out ``validation_fraction`` of the training rows (stratified),
+        score them after every epoch with the log loss of the ensemble's mean
+        probabilities (over a fixed set of 32 networks), stop once it has not
+        improved for ``n_iter_no_change`` epochs, and keep the networks of the
+        best epoch. "auto" turns it on from 200 training rows on (the split
+        then has at least 20 rows) and when every class has at least two
+        rows; ``partial_fit`` never holds rows out. The history then has
+        ``valid_loss``.
+    validation_fraction : float, default=0.1
+        Fraction of the training rows held out for early stopping, in (0, 1).
+    n_iter_no_change : int, default=20
+        Epochs without improvement of the held-out loss (by more than 1e-4)
+        before early stopping ends the fit.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, e.g. ``[EarlyStopping(monitor="train_loss")]``.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"

@@ -74,6 +74,9 @@ class HyperGANNet(NeuralNet):
         Learning rate of the regulariser's optimizer (``lr`` if None).
     """
 
+    #: Networks (fixed noise) that score the validation rows each epoch.
+    VALID_NETWORKS = 32
+
     def __init__(
         self,
         module,
@@ -163,14 +166,17 @@ class HyperGANNet(NeuralNet):
         data_loss = self.get_loss(out, yi, X=Xi, training=True)
         loss = data_loss
         if self.uses_regularizer:
-            # The regulariser's own gradients from this term would be zeroed
-            # before its update anyway: skip computing them (same mixer grads).
-            self.regularizer_.requires_grad_(False)
-            try:
-                loss = loss + self.beta * self.regularizer_.generator_loss(noise, codes)
-            finally:
-                self.regularizer_.requires_grad_(True)
-        loss.backward()
+            # One regulariser pass gives both terms; each is backpropagated
+            # into its own parameters only. The regulariser is scored on the
+            # codes before this step's mixer update, as with a separate
+            # update on detached codes (the alternating scheme of Eq. 2).
+            generator_loss, reg_loss = self.regularizer_.losses(noise, codes)
+            loss = loss + self.beta * generator_loss
+            self.regularizer_optimizer_.zero_grad()
+            loss.backward(inputs=list(self.module_.parameters()), retain_graph=True)
+            reg_loss.backward(inputs=list(self.regularizer_.parameters()))
+        else:
+            loss.backward()
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),
@@ -179,14 +185,27 @@ class HyperGANNet(NeuralNet):
         )
         self.optimizer_.step()
         self.history.record_batch("train_data_loss", data_loss.item())
-
         if self.uses_regularizer:
-            self.regularizer_optimizer_.zero_grad()
-            reg_loss = self.regularizer_.loss(noise, codes.detach())
-            reg_loss.backward()
             self.regularizer_optimizer_.step()
             self.history.record_batch("train_regularizer_loss", reg_loss.item())
         return {"loss": loss.detach(), "y_pred": out.detach()}
+
+    def validation_step(self, batch, **fit_params):
+        """Score held-out rows as predictions are scored: the loss of the
+        ensemble's predictive distribution (mixture NLL or log loss of the
+        mean probabilities), over a fixed set of ``VALID_NETWORKS`` networks,
+        so that epochs compare without the noise of fresh draws."""
+        self._set_training(False)
+        Xi, yi = unpack_data(batch)
+        with torch.no_grad():
+            Xi = to_tensor(Xi, device=self.device)
+            yi = to_tensor(yi, device=self.device)
+            noise = self.module_.sample_noise(
+                self.VALID_NETWORKS, generator=torch.Generator().manual_seed(0)
+            )
+            out = self.module_(Xi, noise)[0]
+            loss = self.criterion_.ensemble_loss(out, yi)
+        return {"loss": loss, "y_pred": out}
 
     def _rows_per_chunk(self, n_networks, max_elements=None):
         # Keep one activation tensor (networks x rows x width) near

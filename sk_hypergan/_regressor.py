@@ -70,8 +70,8 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         reference).
     beta : float, default=1.0
         Weight of the diversity term in the mixer's objective; 0 turns it off.
-    max_epochs : int, default=100
-        Training epochs.
+    max_epochs : int, default=200
+        Most training epochs (fewer when early stopping ends the fit).
     batch_size : int or "auto", default="auto"
         Rows per training step. "auto" gives about 32 steps per epoch with
         32 to 256 rows per step, and at least 4 steps per epoch on tiny data:
@@ -80,9 +80,19 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         Adam learning rate.
     weight_decay : float, default=0.0
         Adam weight decay of the mixer and generators.
-    validation_fraction : float or None, default=None
-        Fraction of the training data held out for skorch's ``valid_loss``
-        (for callbacks such as ``EarlyStopping``). None trains on everything.
+    early_stopping : bool or "auto", default="auto"
+        Hold out ``validation_fraction`` of the training rows, score them
+        after every epoch with the NLL of the ensemble's predictive mixture
+        (over a fixed set of 32 networks), stop once it has not improved for
+        ``n_iter_no_change`` epochs, and keep the networks of the best epoch.
+        "auto" turns it on from 200 training rows on (the split then has at
+        least 20 rows); ``partial_fit`` never holds rows out. The history
+        then has ``valid_loss``.
+    validation_fraction : float, default=0.1
+        Fraction of the training rows held out for early stopping, in (0, 1).
+    n_iter_no_change : int, default=20
+        Epochs without improvement of the held-out loss (by more than 1e-4)
+        before early stopping ends the fit.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, e.g. ``[EarlyStopping(monitor="train_loss")]``.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
@@ -163,17 +173,20 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         # The head (softplus) on the float32 outputs, the sums over networks in
         # float64; the variance as the mean squared deviation (two passes).
         for out in self._member_outputs(X, dtype=None):
-            mean, var = (t.double() for t in gaussian_head(out))
-            mu = mean.mean(0)
+            # Outputs-major (B, 2k, rows): the MLP path's own layout, where
+            # each statistic runs over contiguous rows.
+            mean, var = (t.double() for t in gaussian_head(out.transpose(1, 2), dim=1))
+            mu = mean.mean(0)  # (k, rows)
             if moments is None:  # X is valid now: the results' arrays, once
-                moments = np.empty((3, _num_samples(X), mu.shape[-1]))
-            stop = start + len(mu)
+                moments = np.empty((3, mu.shape[0], _num_samples(X)))
+            stop = start + mu.shape[1]
             # Written in place: no list of small per-chunk arrays whose
             # allocations, interleaved with the chunks', fragment the heap.
-            moments[0, start:stop] = mu.numpy()
-            moments[1, start:stop] = var.mean(0).numpy()
-            moments[2, start:stop] = (mean - mu).square_().mean(0).numpy()
+            moments[0, :, start:stop] = mu.numpy()
+            moments[1, :, start:stop] = var.mean(0).numpy()
+            moments[2, :, start:stop] = (mean - mu).square_().mean(0).numpy()
             start = stop
+        moments = moments.transpose(0, 2, 1)  # (3, rows, k)
         scale = self._y_scale
         mean, aleatoric, epistemic = moments
         return mean * scale + self._y_mean, aleatoric * scale**2, epistemic * scale**2

@@ -203,10 +203,47 @@ def test_callbacks_and_verbose(regression_data, capsys):
     assert reg.callbacks[0].dynamic_threshold_ is None
 
 
-def test_validation_fraction_records_valid_loss(classification_data):
-    clf = HyperGANClassifier(**{**FAST, "max_epochs": 2}, validation_fraction=0.2)
+def test_early_stopping_records_valid_loss(classification_data):
+    clf = HyperGANClassifier(
+        **{**FAST, "max_epochs": 2}, early_stopping=True, validation_fraction=0.2
+    )
     clf.fit(*classification_data)
     assert np.isfinite(clf.history_[:, "valid_loss"]).all()
+
+
+@pytest.mark.parametrize("early_stopping, n_rows, expected", [
+    ("auto", 150, False), ("auto", 300, True), (True, 150, True), (False, 300, False),
+])
+def test_early_stopping_auto_holds_out_rows_from_200_rows(early_stopping, n_rows, expected):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n_rows, 3))
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 2}, early_stopping=early_stopping)
+    reg.fit(X, X.sum(axis=1))
+    assert ("valid_loss" in reg.history_[-1]) is expected
+
+
+def test_early_stopping_stops_and_keeps_the_best_epoch():
+    # Pure noise targets: the held-out loss stops improving early, so the fit
+    # ends long before max_epochs, n_iter_no_change epochs after its best
+    # epoch, and the networks kept are those of the best epoch.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
+    reg = HyperGANRegressor(
+        n_networks=8, n_samples=10, max_epochs=200, n_iter_no_change=5, random_state=0
+    ).fit(X, y)
+    valid = np.array(reg.history_[:, "valid_loss"])
+    best_epoch = dict(reg.net_.callbacks_)["early_stopping"].best_epoch_
+    assert len(valid) < 200
+    assert len(valid) - best_epoch == 5
+    assert valid[best_epoch - 1] <= valid.min() + 1e-4
+    # Restored: scoring the held-out rows again gives the best epoch's loss.
+    net = reg.net_
+    _, held_out = net.get_split_datasets(X.astype(np.float32), reg._transform_y(y))
+    losses, sizes = [], []
+    for batch in net.get_iterator(held_out):
+        losses.append(net.validation_step(batch)["loss"].item())
+        sizes.append(len(batch[1]))
+    np.testing.assert_allclose(np.average(losses, weights=sizes), valid[best_epoch - 1], rtol=1e-5)
 
 
 def test_pipeline_grid_search_and_cross_val(regression_data):

@@ -143,7 +143,7 @@ BAD_INPUTS = [
     Case("one_class", None, (E, "only one class"), y={"clf": np.zeros(20)}),
     Case("class_with_single_member", None, FIT, y=SINGLE_MEMBER),
     Case("class_with_single_member_stratified_split", None, (E, "least populated class"),
-         y=SINGLE_MEMBER, params={"validation_fraction": 0.2}),
+         y=SINGLE_MEMBER, params={"early_stopping": True, "validation_fraction": 0.2}),
     Case("string_labels", None, FIT, y={"clf": np.array(["yes", "no"] * 10)}),
     Case("continuous_y_classifier", None, (E, "Unknown label type"), y={"clf": Y_REG}),
     Case("column_vector_y_classifier", None, FIT, y={"clf": Y_CLF[:, None]},
@@ -458,10 +458,10 @@ def test_fitted_on_gpu_loads_on_cpu(kind, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
-@pytest.mark.parametrize("validation_fraction", [None, 0.25])
-def test_same_random_state_same_model(kind, validation_fraction):
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_same_random_state_same_model(kind, early_stopping):
     y = Y_REG if kind == "reg" else Y_CLF
-    params = {**TINY, "validation_fraction": validation_fraction}
+    params = {**TINY, "early_stopping": early_stopping, "validation_fraction": 0.25}
     np.random.seed(1)
     a = ESTIMATORS[kind](**params).fit(X20, y)
     np.random.seed(2)  # the global RNGs play no part
@@ -495,7 +495,8 @@ def test_fit_leaves_global_rng_untouched(kind, random_state):
     y = Y_REG if kind == "reg" else Y_CLF
     torch_state = torch.get_rng_state()
     np_state = np.random.get_state()
-    est = ESTIMATORS[kind](**{**TINY, "random_state": random_state, "validation_fraction": 0.25})
+    params = {**TINY, "random_state": random_state, "early_stopping": True}
+    est = ESTIMATORS[kind](**{**params, "validation_fraction": 0.25})
     est.fit(X20, y)
     est.predict(X20)
     assert torch.equal(torch.get_rng_state(), torch_state)

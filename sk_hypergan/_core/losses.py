@@ -9,6 +9,8 @@ Pure PyTorch: nothing here knows about scikit-learn.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -20,13 +22,14 @@ __all__ = ["gaussian_head", "GaussianNLLLoss", "CrossEntropyLoss", "MIN_VARIANCE
 MIN_VARIANCE = 1e-6
 
 
-def gaussian_head(out):
+def gaussian_head(out, dim=-1):
     """Split outputs ``(..., 2 * k)`` into mean ``(..., k)`` and variance ``(..., k)``.
 
     The variance goes through a softplus, the usual heteroscedastic head of
-    deep ensembles (Lakshminarayanan et al. 2017, Sec. 2.2.1).
+    deep ensembles (Lakshminarayanan et al. 2017, Sec. 2.2.1). ``dim`` is
+    the axis holding the ``2 * k`` outputs.
     """
-    mean, raw = out.chunk(2, dim=-1)
+    mean, raw = out.chunk(2, dim=dim)
     return mean, F.softplus(raw) + MIN_VARIANCE
 
 
@@ -47,6 +50,23 @@ class GaussianNLLLoss(nn.Module):
         y = y.reshape(1, y.shape[0], -1).expand_as(mean)
         return F.gaussian_nll_loss(mean, y, var, full=True, reduction="mean")
 
+    def ensemble_loss(self, out, y):
+        """NLL per point of the ensemble's predictive mixture (what is scored
+        on held-out data), ``-log mean_b N(y | mean_b, var_b)``, per output.
+
+        Examples
+        --------
+        >>> import torch
+        >>> out = torch.zeros(4, 10, 2)  # identical networks: the mixture is one Gaussian
+        >>> y = torch.zeros(10, 1)
+        >>> bool(torch.isclose(GaussianNLLLoss().ensemble_loss(out, y), GaussianNLLLoss()(out, y)))
+        True
+        """
+        mean, var = gaussian_head(out)
+        y = y.reshape(1, y.shape[0], -1).expand_as(mean)
+        log_p = -F.gaussian_nll_loss(mean, y, var, full=True, reduction="none")
+        return _neg_log_mean_exp(log_p.sum(-1)) / mean.shape[-1]
+
 
 class CrossEntropyLoss(nn.Module):
     """Cross-entropy of every network's logits ``(B, n_rows, n_classes)``, averaged.
@@ -62,3 +82,23 @@ class CrossEntropyLoss(nn.Module):
     def forward(self, logits, y):
         B, n, c = logits.shape
         return F.cross_entropy(logits.reshape(B * n, c), y.repeat(B))
+
+    def ensemble_loss(self, logits, y):
+        """Log loss of the ensemble's mean probabilities, ``-log mean_b p_b(y)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> logits = torch.zeros(4, 10, 3)
+        >>> y = torch.zeros(10, dtype=torch.long)
+        >>> round(float(CrossEntropyLoss().ensemble_loss(logits, y)), 4)
+        1.0986
+        """
+        log_p = logits.log_softmax(-1)
+        log_p = log_p.gather(-1, y.reshape(1, -1, 1).expand(logits.shape[0], -1, 1))
+        return _neg_log_mean_exp(log_p.squeeze(-1))
+
+
+def _neg_log_mean_exp(log_p):
+    """``-mean_rows log mean_b exp(log_p)`` for ``log_p`` of shape ``(B, n_rows)``."""
+    return -(torch.logsumexp(log_p, dim=0) - math.log(log_p.shape[0])).mean()
