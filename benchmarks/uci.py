@@ -31,6 +31,7 @@ published numbers, and the goal summary) to ``--out`` (default
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import functools
 import json
@@ -649,7 +650,7 @@ def to_markdown(results):
         f"- command: `{env['command']}`"
         + (
             f" (merged by `uci.py --merge` with {len(results['merged_from']) - 1} other run(s) "
-            "over the other datasets; each run's command is in the JSON)"
+            "over other datasets or methods; each run's command, date and commit are in the JSON)"
             if results.get("merged_from")
             else ""
         ),
@@ -686,18 +687,31 @@ def write_outputs(results, out_dir=DEFAULT_OUT, tag=None):
 
 
 def merge(paths):
-    """Combine results files of runs over disjoint datasets (e.g. run in
-    parallel processes) into one results dictionary; goals are recomputed."""
+    """Combine results files of runs over disjoint datasets, or over disjoint
+    methods on the same splits (e.g. run in parallel processes), into one
+    results dictionary; goals are recomputed."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
     merged = {**runs[0], "datasets": {}, "merged_from": [str(p) for p in paths]}
     merged["config"] = {**runs[0]["config"], "runs": [r["config"] for r in runs]}
     merged["environments"] = [r["environment"] for r in runs]
     for r in runs:
-        overlap = set(merged["datasets"]) & set(r["datasets"])
-        if overlap:
-            raise ValueError(f"Datasets {sorted(overlap)} appear in more than one file.")
-        merged["datasets"].update(r["datasets"])
+        for name, result in r["datasets"].items():
+            if name not in merged["datasets"]:
+                merged["datasets"][name] = copy.deepcopy(result)
+                continue
+            known = merged["datasets"][name]
+            overlap = set(known["methods"]) & set(result["methods"])
+            if overlap:
+                raise ValueError(f"{name}: methods {sorted(overlap)} appear in more than one file.")
+            if known["splits"] != result["splits"]:
+                raise ValueError(f"{name}: the files ran different splits.")
+            known["methods"].update(result["methods"])
+    order = {m: i for i, m in enumerate(METHODS)}
+    for result in merged["datasets"].values():
+        result["methods"] = dict(sorted(result["methods"].items(), key=lambda kv: order[kv[0]]))
     merged["config"]["datasets"] = [d for d in DATASETS if d in merged["datasets"]]
+    ran = {m for r in runs for m in r["config"]["methods"]}
+    merged["config"]["methods"] = [m for m in METHODS if m in ran]
     merged["datasets"] = {d: merged["datasets"][d] for d in merged["config"]["datasets"]}
     merged["goals"] = goals(merged)
     return merged
