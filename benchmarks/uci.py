@@ -597,6 +597,20 @@ def _goal_lines(results):
     ]
 
 
+def _runs_lines(results):
+    """Which run produced which columns, when results were merged: fit times
+    compare only within one run (the same machine load)."""
+    if not results.get("merged_from"):
+        return []
+    lines = ["Merged from separate runs; compare fit times only within one run:", ""]
+    for cfg, env in zip(results["config"]["runs"], results["environments"]):
+        lines.append(
+            f"- {', '.join(cfg['methods'])} on {', '.join(cfg['datasets'])}: "
+            f"{env['date_utc']}, git {env['git_commit'][:12]}"
+        )
+    return [*lines, ""]
+
+
 def to_markdown(results):
     """The results as a markdown report (tables, goals, methods, environment)."""
     cfg, env = results["config"], results["environment"]
@@ -633,6 +647,7 @@ def to_markdown(results):
         "",
         _time_table(results),
         "",
+        *_runs_lines(results),
         "## Goals",
         "",
         *_goal_lines(results),
