@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime
 import functools
 import json
 import math
 import platform
-import shlex
 import sys
 import time
 import traceback
@@ -45,8 +43,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy
-import sklearn
 import torch
 from scipy.stats import norm, sem
 from sklearn.base import clone
@@ -57,14 +53,15 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import sk_hypergan
 from sk_hypergan import HyperGANRegressor
 
 try:  # imported as ``benchmarks.uci``
-    from ._common import _git_commit, _version
+    from ._common import _version
+    from ._common import environment as _environment
     from .baselines import DeepEnsembleRegressor, MCDropoutRegressor
 except ImportError:  # run as a script, or imported with benchmarks/ on sys.path
-    from _common import _git_commit, _version
+    from _common import _version
+    from _common import environment as _environment
     from baselines import DeepEnsembleRegressor, MCDropoutRegressor
 
 __all__ = ["DATASETS", "METHODS", "PUBLISHED", "load_uci", "run", "to_markdown", "main"]
@@ -355,25 +352,13 @@ def goals(results):
 
 # -- environment and output ------------------------------------------------------------
 def environment(argv=None):
-    """Versions, machine, date and command line, for the results file."""
-    return {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": shlex.join(["python", *(sys.argv if argv is None else argv)]),
-        "git_commit": _git_commit(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "torch_threads": torch.get_num_threads(),
-        "versions": {
-            "sk_hypergan": sk_hypergan.__version__,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__,
-            "skorch": _version("skorch"),
-            "ngboost": _version("ngboost"),
-        },
-    }
+    """Versions, machine, date and command line, for the results file:
+    the shared record of ``_common.environment`` plus the processor and
+    NGBoost's version."""
+    env = _environment(argv)
+    env["processor"] = platform.processor() or platform.machine()
+    env["versions"]["ngboost"] = _version("ngboost")
+    return env
 
 
 def _jsonable(value):
