@@ -256,17 +256,14 @@ class MLPNetwork(TargetNetwork):
             out = None
             if _buffers is not None and i < n_layers - 1:
                 out = _buffer(_buffers, i % 2, (B, n_out, X.shape[0]), W)
-            if h is None and out is not None:
-                # One GEMM for all networks, the bias riding in the product
-                # (a bias column on the weights, a ones column on the rows):
-                # addmm into a buffer would first copy the broadcast bias
-                # into it, a whole extra pass over the largest activation.
-                Wb = torch.cat([W.reshape(B * n_out, n_in), b.reshape(B * n_out, 1)], dim=1)
-                Xb = torch.cat([X, X.new_ones(X.shape[0], 1)], dim=1)
-                h = torch.mm(Wb, Xb.T, out=out.view(B * n_out, X.shape[0])).view(out.shape)
-            elif h is None:
+            if h is None:
                 # One GEMM for all networks: (B*out, in) @ (in, N) + bias.
-                h = torch.addmm(b.reshape(B * n_out, 1), W.reshape(B * n_out, n_in), X.T)
+                h = torch.addmm(
+                    b.reshape(B * n_out, 1),
+                    W.reshape(B * n_out, n_in),
+                    X.T,
+                    out=None if out is None else out.view(B * n_out, X.shape[0]),
+                )
                 h = h.view(B, n_out, X.shape[0])
             else:
                 h = torch.baddbmm(b[:, :, None], W, h, out=out)  # (B, out, N)
