@@ -390,6 +390,7 @@ def run(
     n_splits=None,
     methods=METHODS,
     *,
+    first_split=0,
     hypergan_params=None,
     threads=None,
     data_dir=DATA_DIR,
@@ -403,10 +404,14 @@ def run(
     datasets : sequence of str, default=DATASETS
         Dataset names.
     n_splits : int or None, default=None
-        Use the first ``n_splits`` canonical splits; None uses all (20).
+        Use ``n_splits`` canonical splits from ``first_split`` on; None uses
+        all that remain (20 in all).
     methods : sequence of str, default=METHODS
         Any of ``"hypergan"``, ``"deep_ensemble"``, ``"mc_dropout"``,
         ``"gp"``, ``"ngboost"``.
+    first_split : int, default=0
+        Index of the first split (to extend earlier results with later
+        splits; :func:`merge` joins them).
     hypergan_params : dict or None, default=None
         Overrides of :class:`~sk_hypergan.HyperGANRegressor`'s defaults,
         e.g. ``{"max_epochs": 50}``; recorded in the results.
@@ -441,6 +446,7 @@ def run(
         "config": {
             "datasets": list(datasets),
             "n_splits": n_splits,
+            "first_split": first_split,
             "methods": list(methods),
             "hypergan_params": dict(hypergan_params or {}),
             "threads": threads,
@@ -454,7 +460,7 @@ def run(
     }
     with threadpool_limits(limits=threads):
         for name in datasets:
-            entry = _run_dataset(name, n_splits, methods, hypergan_params, data_dir)
+            entry = _run_dataset(name, first_split, n_splits, methods, hypergan_params, data_dir)
             results["datasets"][name] = entry
             results["goals"] = goals(results)
             if on_dataset_done is not None:
@@ -463,9 +469,10 @@ def run(
     return results
 
 
-def _run_dataset(name, n_splits, methods, hypergan_params, data_dir):
+def _run_dataset(name, first_split, n_splits, methods, hypergan_params, data_dir):
     available = n_splits_of(name, data_dir)
-    splits = range(available if n_splits is None else min(n_splits, available))
+    stop = available if n_splits is None else min(first_split + n_splits, available)
+    splits = range(first_split, stop)
     records = {method: [] for method in methods}
     for split in splits:
         data = load_uci(name, split, data_dir)
@@ -589,8 +596,10 @@ def _runs_lines(results):
         return []
     lines = ["Merged from separate runs; compare fit times only within one run:", ""]
     for cfg, env in zip(results["config"]["runs"], results["environments"]):
+        first = cfg.get("first_split", 0)
+        splits = f"splits {first}-{first + cfg['n_splits'] - 1}" if cfg["n_splits"] else "all splits"
         lines.append(
-            f"- {', '.join(cfg['methods'])} on {', '.join(cfg['datasets'])}: "
+            f"- {', '.join(cfg['methods'])} on {', '.join(cfg['datasets'])}, {splits}: "
             f"{env['date_utc']}, git {env['git_commit'][:12]}"
         )
     return [*lines, ""]
@@ -687,9 +696,10 @@ def write_outputs(results, out_dir=DEFAULT_OUT, tag=None):
 
 
 def merge(paths):
-    """Combine results files of runs over disjoint datasets, or over disjoint
-    methods on the same splits (e.g. run in parallel processes), into one
-    results dictionary; goals are recomputed."""
+    """Combine results files of runs over disjoint datasets, disjoint methods
+    on the same splits, or disjoint splits of the same methods (e.g. run in
+    parallel processes, or later splits added to earlier ones) into one
+    results dictionary; summaries and goals are recomputed."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
     merged = {**runs[0], "datasets": {}, "merged_from": [str(p) for p in paths]}
     merged["config"] = {**runs[0]["config"], "runs": [r["config"] for r in runs]}
@@ -700,9 +710,22 @@ def merge(paths):
                 merged["datasets"][name] = copy.deepcopy(result)
                 continue
             known = merged["datasets"][name]
+            same_methods = set(known["methods"]) == set(result["methods"])
+            if same_methods and not set(known["splits"]) & set(result["splits"]):
+                for method, summary in result["methods"].items():
+                    records = known["methods"][method]["splits"] + summary["splits"]
+                    params = known["methods"][method].get("params")
+                    known["methods"][method] = summarize(records)
+                    if params is not None:
+                        known["methods"][method]["params"] = params
+                known["splits"] = known["splits"] + result["splits"]
+                continue
             overlap = set(known["methods"]) & set(result["methods"])
             if overlap:
-                raise ValueError(f"{name}: methods {sorted(overlap)} appear in more than one file.")
+                raise ValueError(
+                    f"{name}: methods {sorted(overlap)} appear in more than one file "
+                    "on the same splits."
+                )
             if known["splits"] != result["splits"]:
                 raise ValueError(f"{name}: the files ran different splits.")
             known["methods"].update(result["methods"])
@@ -734,7 +757,10 @@ def _tag(text):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    parser.add_argument("--splits", type=int, default=None, help="first N splits (default: all 20)")
+    parser.add_argument("--splits", type=int, default=None, help="N splits (default: all 20)")
+    parser.add_argument(
+        "--first-split", type=int, default=0, help="index of the first split (default: 0)"
+    )
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--tag", type=_tag, default=None, help="write uci_<tag>.{json,md}")
@@ -744,7 +770,8 @@ def parse_args(argv=None):
         nargs="+",
         type=Path,
         default=None,
-        help="combine these results JSON files (disjoint datasets) instead of running",
+        help="combine these results JSON files (disjoint datasets, methods or splits) "
+        "instead of running",
     )
     parser.add_argument(
         "--hypergan-params",
@@ -767,6 +794,7 @@ def main(argv=None):
         args.datasets,
         args.splits,
         args.methods,
+        first_split=args.first_split,
         hypergan_params=args.hypergan_params,
         threads=args.threads,
         on_dataset_done=lambda res: write_outputs(res, args.out, args.tag),
