@@ -522,6 +522,8 @@ def _fmt(mean, se=None, decimals=None):
 
 
 def _cell(summary, metric):
+    if summary is None:  # not run on this dataset (merged results)
+        return "-"
     if summary["status"] in ("skipped", "error"):
         return summary["status"]
     value = summary[metric]
@@ -536,10 +538,10 @@ def _metric_table(results, metric):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, entry in results["datasets"].items():
         cells = [name, str(entry["n_train"])]
-        means = {m: _mean(entry["methods"][m], metric) for m in methods}
+        means = {m: _mean(entry["methods"].get(m), metric) for m in methods}
         best = min((v for v in means.values() if v is not None), default=None)
         for m in methods:
-            cell = _cell(entry["methods"][m], metric)
+            cell = _cell(entry["methods"].get(m), metric)
             cells.append(f"**{cell}**" if means[m] is not None and means[m] == best else cell)
         for p in published:
             value = p[metric].get(name)
@@ -556,9 +558,11 @@ def _time_table(results):
     for name, entry in results["datasets"].items():
         cells = [name]
         for m in methods:
-            summary = entry["methods"][m]
-            fit = summary.get("fit_seconds")
-            cells.append(_fmt(fit["mean"], fit["se"], decimals=1) if fit else summary["status"])
+            summary = entry["methods"].get(m)
+            fit = summary.get("fit_seconds") if summary else None
+            cells.append(
+                _fmt(fit["mean"], fit["se"], decimals=1) if fit else _cell(summary, "fit_seconds")
+            )
         if ratio:
             r = results["goals"]["per_dataset"].get(name, {}).get("fit_time_ratio")
             cells.append("-" if r is None else f"{r:.2f}")
