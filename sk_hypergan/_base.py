@@ -88,6 +88,21 @@ def resolve_device(device):
     return device
 
 
+def _streaming_partial_fit(net, X, y, epochs):
+    """``net.partial_fit`` on every row of ``X``: a fit that early-stopped
+    holds rows out and stops on them, which a stream of batches must not, so
+    both are switched off for this call and restored after it (the fitted
+    net's attributes are swapped directly: skorch's ``set_params`` would
+    re-initialise the callbacks)."""
+    split, callbacks = net.train_split, net.callbacks_
+    net.train_split = None
+    net.callbacks_ = [(name, cb) for name, cb in callbacks if name != "early_stopping"]
+    try:
+        net.partial_fit(X, y, epochs=epochs)
+    finally:
+        net.train_split, net.callbacks_ = split, callbacks
+
+
 class BaseHyperGAN(BaseEstimator):
     """Parameters and machinery shared by the HyperGAN estimators."""
 
@@ -295,7 +310,10 @@ class BaseHyperGAN(BaseEstimator):
                 net.fit(X32, y_enc, **fit_params)
             else:
                 net = self.net_
-                net.partial_fit(X32, y_enc, **fit_params)
+                if epochs is None:  # warm start: as the first fit, early stopping included
+                    net.partial_fit(X32, y_enc, epochs=self.max_epochs)
+                else:
+                    _streaming_partial_fit(net, X32, y_enc, epochs)
         self.net_ = net
         return self
 

@@ -186,6 +186,9 @@ def test_warm_start_continues_training(regression_data):
     net = reg.net_
     reg.fit(*regression_data)
     assert reg.net_ is net and len(reg.history_) == 6
+    # A new max_epochs applies to the next warm-started fit.
+    reg.set_params(max_epochs=2).fit(*regression_data)
+    assert len(reg.history_) == 8
 
 
 def test_callbacks_and_verbose(regression_data, capsys):

@@ -64,6 +64,19 @@ def test_first_call_initialises_like_fit(stream_regression, stream_classificatio
     np.testing.assert_array_equal(streamed.predict_proba(Xc), fitted.predict_proba(Xc))
 
 
+def test_partial_fit_after_early_stopped_fit_uses_every_row(stream_regression):
+    X, y = stream_regression  # 320 rows: the fit holds 10% out and stops on them
+    reg = HyperGANRegressor(**FAST, max_epochs=3).fit(X, y)
+    assert "valid_loss" in reg.history_[-1]
+    reg.partial_fit(X[:100], y[:100])
+    last = reg.history_[-1]
+    assert "valid_loss" not in last
+    assert sum(b["train_batch_size"] for b in last["batches"]) == 100
+    # A later warm-started fit early-stops again.
+    reg.set_params(warm_start=True, max_epochs=2).fit(X, y)
+    assert "valid_loss" in reg.history_[-1] and len(reg.history_) == 6
+
+
 def test_streaming_is_reproducible(stream_regression):
     X, y = stream_regression
     a, b = HyperGANRegressor(**FAST), HyperGANRegressor(**FAST)
