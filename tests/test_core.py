@@ -110,6 +110,45 @@ def test_cross_entropy_averages_networks():
     torch.testing.assert_close(CrossEntropyLoss()(logits, y), per_net.mean())
 
 
+def test_gaussian_ensemble_loss_is_the_mixture_nll():
+    out = torch.randn(5, 7, 4, dtype=torch.float64)  # 5 networks, 2 targets
+    y = torch.randn(7, 2, dtype=torch.float64)
+    mean, var = out[..., :2], torch.nn.functional.softplus(out[..., 2:]) + 1e-6
+    # Per network: joint density of both targets; mixture: mean over networks.
+    density = torch.distributions.Normal(mean, var.sqrt()).log_prob(y).sum(-1).exp()
+    expected = -density.mean(0).log().mean() / 2
+    torch.testing.assert_close(GaussianNLLLoss().ensemble_loss(out, y), expected)
+
+
+def test_cross_entropy_ensemble_loss_is_the_log_loss_of_mean_probabilities():
+    logits = torch.randn(4, 6, 3, dtype=torch.float64)
+    y = torch.randint(0, 3, (6,))
+    mean_proba = logits.softmax(-1).mean(0)
+    expected = -mean_proba[torch.arange(6), y].log().mean()
+    torch.testing.assert_close(CrossEntropyLoss().ensemble_loss(logits, y), expected)
+
+
+def test_regulariser_losses_match_the_separate_terms():
+    # ``losses`` (one pass, used by the training step) gives the same values
+    # as ``generator_loss`` and ``loss`` on the same prior draw (evaluation
+    # mode: no spectral-norm power iteration between the calls).
+    torch.manual_seed(0)
+    d = CodeDiscriminator(noise_dim=4, latent_dim=3, n_layers=2, hidden=(8,)).eval()
+    codes = torch.randn(10, 2, 3)
+    torch.manual_seed(1)
+    generator, own = d.losses(None, codes)
+    torch.manual_seed(1)
+    torch.testing.assert_close(own, d.loss(None, codes))
+    torch.testing.assert_close(generator, d.generator_loss(None, codes))
+    t = MINEStatistics(noise_dim=4, latent_dim=3, n_layers=2, hidden=(8,)).eval()
+    noise = torch.randn(10, 4)
+    torch.manual_seed(2)
+    generator, own = t.losses(noise, codes)
+    torch.manual_seed(2)
+    torch.testing.assert_close(own, t.loss(noise, codes))
+    torch.testing.assert_close(generator, own)
+
+
 def test_discriminator_learns_to_separate_shifted_codes():
     d = CodeDiscriminator(noise_dim=4, latent_dim=2, n_layers=1, hidden=(16,))
     opt = torch.optim.Adam(d.parameters(), lr=1e-2)
