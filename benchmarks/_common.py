@@ -258,6 +258,25 @@ def write_outputs(results, markdown, out_dir, stem):
     return json_path, md_path
 
 
+def goal_table(goals):
+    """Markdown lines of a ``goal | HyperGAN | reference | holds`` table from
+    ``{key: {"goal", "hypergan", "reference", "holds"}}``."""
+    lines = ["| goal | HyperGAN | reference | holds |", "|---|---|---|---|"]
+    for g in goals.values():
+        lines.append(
+            f"| {g['goal']} | {g['hypergan']:.4f} | {g['reference']:.4f} | {yes_no(g['holds'])} |"
+        )
+    return lines
+
+
+def save(name, results, to_markdown, args, argv):
+    """Record the environment, write ``<name>.json`` / ``.md`` (``_quick``
+    with ``--quick``) under ``args.out`` and log the paths."""
+    results["environment"] = environment(None if argv is None else [f"{name}.py", *argv])
+    paths = write_outputs(results, to_markdown(results), args.out, output_stem(name, args.quick))
+    log("wrote " + ", ".join(map(str, paths)))
+
+
 def figure_dir(out_dir):
     path = Path(out_dir) / "figures"
     path.mkdir(parents=True, exist_ok=True)

@@ -206,13 +206,7 @@ def to_markdown(results, quick, figure):
             )
         lines.append("")
         if name in results["goals"]:
-            lines += ["| goal | HyperGAN | reference | holds |", "|---|---|---|---|"]
-            for g in results["goals"][name].values():
-                lines.append(
-                    f"| {g['goal']} | {g['hypergan']:.4f} | {g['reference']:.4f} | "
-                    f"{common.yes_no(g['holds'])} |"
-                )
-            lines.append("")
+            lines += [*common.goal_table(results["goals"][name]), ""]
     if figure:
         lines += [f"![reliability diagram](figures/{figure})", ""]
     lines += [

@@ -269,13 +269,7 @@ def to_markdown(results, quick, figures):
             )
         lines.append("")
         if arch in results["goals"]:
-            lines += ["| goal | HyperGAN | reference | holds |", "|---|---|---|---|"]
-            for g in results["goals"][arch].values():
-                lines.append(
-                    f"| {g['goal']} | {g['hypergan']:.4f} | {g['reference']:.4f} | "
-                    f"{common.yes_no(g['holds'])} |"
-                )
-            lines.append("")
+            lines += [*common.goal_table(results["goals"][arch]), ""]
         if arch in figures:
             lines += [f"![{arch}](figures/{figures[arch]})", ""]
     lines += [

@@ -68,6 +68,18 @@ def time_fit(X, y, **params):
     return {"epoch_s": float(est.history_[-1, "dur"]), "fit_s": wall, "steps": len(est.history_[-1, "batches"])}
 
 
+def _with_slopes(rows, key):
+    """The timings with the log-log slope of the epoch time against ``key``,
+    over all of them and between the two largest."""
+    x = [r[key] for r in rows]
+    t = [r["epoch_s"] for r in rows]
+    return {
+        "results": rows,
+        "slope_all": loglog_slope(x, t),
+        "slope_largest_two": loglog_slope(x[-2:], t[-2:]),
+    }
+
+
 def scale_rows(sizes, batch_size, seed):
     rows = []
     for n in sizes:
@@ -75,14 +87,7 @@ def scale_rows(sizes, batch_size, seed):
         res = {"rows": n, **time_fit(X, y, batch_size=batch_size, random_state=seed)}
         rows.append(res)
         _common.log(f"rows {n:>9,}: {res['epoch_s']:.2f} s/epoch ({res['steps']} steps), fit {res['fit_s']:.2f} s")
-    x = [r["rows"] for r in rows]
-    t = [r["epoch_s"] for r in rows]
-    return {
-        "batch_size": batch_size,
-        "results": rows,
-        "slope_all": loglog_slope(x, t),
-        "slope_largest_two": loglog_slope(x[-2:], t[-2:]),
-    }
+    return {"batch_size": batch_size, **_with_slopes(rows, "rows")}
 
 
 def scale_networks(counts, n_rows, seed):
@@ -92,14 +97,7 @@ def scale_networks(counts, n_rows, seed):
         res = {"n_networks": b, **time_fit(X, y, n_networks=b, random_state=seed)}
         rows.append(res)
         _common.log(f"n_networks {b:>3}: {res['epoch_s']:.2f} s/epoch")
-    x = [r["n_networks"] for r in rows]
-    t = [r["epoch_s"] for r in rows]
-    return {
-        "n_rows": n_rows,
-        "results": rows,
-        "slope_all": loglog_slope(x, t),
-        "slope_largest_two": loglog_slope(x[-2:], t[-2:]),
-    }
+    return {"n_rows": n_rows, **_with_slopes(rows, "n_networks")}
 
 
 # -- prediction memory (measured in a child process) ----------------------------------------
@@ -288,10 +286,7 @@ def main(argv=None):
         "memory_under_2GiB": results["memory"]["under_limit"],
         "chunking_agrees": results["memory"]["chunking_agrees"],
     }
-    results["environment"] = _common.environment(["scaling.py", *argv])
-    stem = _common.output_stem("scaling", args.quick)
-    paths = _common.write_outputs(results, to_markdown(results), args.out, stem)
-    _common.log("wrote " + ", ".join(map(str, paths)))
+    _common.save("scaling", results, to_markdown, args, argv)
     return results
 
 

@@ -193,10 +193,7 @@ def main(argv=None):
         "faster_everywhere": all(s["speedup"] > 1 for s in results["sizes"]),
         "5x_small": all(s["speedup"] >= 5 for s in results["sizes"] if s["rows"] <= 1000),
     }
-    results["environment"] = _common.environment(argv and ["speed_predict.py", *argv])
-    stem = _common.output_stem("speed_predict", args.quick)
-    paths = _common.write_outputs(results, to_markdown(results), args.out, stem)
-    _common.log("wrote " + ", ".join(map(str, paths)))
+    _common.save("speed_predict", results, to_markdown, args, argv)
     return results
 
 

@@ -57,9 +57,10 @@ def _fit_timed(est, X, y):
 def run(n_rows, epochs, repeats, seed, batch_size=None):
     """One configuration; ``batch_size=None`` keeps HyperGAN's default."""
     X, y = make_data(n_rows, seed)
-    extra = {} if batch_size is None else {"batch_size": batch_size}
     # The same rows as the ensemble every epoch: no held-out split.
-    extra = {"early_stopping": False, **extra}
+    extra = {"early_stopping": False}
+    if batch_size is not None:
+        extra["batch_size"] = batch_size
     hyper = HyperGANRegressor(max_epochs=epochs, random_state=seed, **extra)
     no_disc = HyperGANRegressor(max_epochs=epochs, beta=0.0, random_state=seed, **extra)
     ensemble = None
@@ -184,10 +185,7 @@ def main(argv=None):
         config["goal_met"] = config["ratio_hypergan_to_ensemble"] <= 1.0
         results["configs"].append(config)
     results["goal_met"] = all(c["goal_met"] for c in results["configs"])
-    results["environment"] = _common.environment(argv and ["speed_train.py", *argv])
-    stem = _common.output_stem("speed_train", args.quick)
-    paths = _common.write_outputs(results, to_markdown(results), args.out, stem)
-    _common.log("wrote " + ", ".join(map(str, paths)))
+    _common.save("speed_train", results, to_markdown, args, argv)
     return results
 
 

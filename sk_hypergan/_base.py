@@ -279,6 +279,8 @@ class BaseHyperGAN(BaseEstimator):
             dtype=[np.float64, np.float32],
             **self._y_validation_kwargs(),
         )
+        streaming = epochs is not None  # partial_fit: one pass over every row
+        n_epochs = epochs if streaming else self.max_epochs
         rng = check_random_state(self.random_state)
         fit_seed = rng.randint(_MAX_SEED)
         if reset:
@@ -290,11 +292,10 @@ class BaseHyperGAN(BaseEstimator):
         else:
             y_enc = self._transform_y(y)
             device = self.net_.device
-            if epochs is not None:
+            if streaming:
                 # partial_fit: a fresh seed per call (shuffling, noise), still
                 # reproducible from random_state, so calls do not replay one stream.
                 fit_seed = (fit_seed + len(self.net_.history)) % _MAX_SEED
-        fit_params = {} if epochs is None else {"epochs": epochs}
         X32 = _as_float32(X)
         devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
         # Seed torch for this fit only (target template, initialisation,
@@ -303,17 +304,17 @@ class BaseHyperGAN(BaseEstimator):
             torch.manual_seed(fit_seed)
             if reset:
                 # Streaming (partial_fit) sees one batch at a time: no split.
-                stop = epochs is None and self._uses_early_stopping(y_enc)
+                stop = not streaming and self._uses_early_stopping(y_enc)
                 net = self._build_net(
                     n_outputs, criterion, device, len(X32), early_stopping=stop
                 )
-                net.fit(X32, y_enc, **fit_params)
-            else:
+                net.fit(X32, y_enc, epochs=n_epochs)
+            elif streaming:
                 net = self.net_
-                if epochs is None:  # warm start: as the first fit, early stopping included
-                    net.partial_fit(X32, y_enc, epochs=self.max_epochs)
-                else:
-                    _streaming_partial_fit(net, X32, y_enc, epochs)
+                _streaming_partial_fit(net, X32, y_enc, n_epochs)
+            else:  # warm start: as the first fit, early stopping included
+                net = self.net_
+                net.partial_fit(X32, y_enc, epochs=n_epochs)
         self.net_ = net
         return self
 

@@ -72,14 +72,7 @@ class CodeDiscriminator(nn.Module):
         return self.net(codes).squeeze(-1)
 
     def loss(self, noise, codes):
-        codes = codes.detach()
-        # Prior samples and codes in one forward pass (one spectral-norm
-        # power iteration per layer instead of two).
-        logits = self(torch.cat([torch.randn_like(codes), codes]))
-        labels = torch.cat([torch.ones(len(codes)), torch.zeros(len(codes))]).to(logits)
-        labels = labels.reshape(-1, *[1] * (logits.dim() - 1)).expand_as(logits)
-        # Sum of the mean losses on real and on fake samples, as in Eq. 2.
-        return 2 * F.binary_cross_entropy_with_logits(logits, labels)
+        return self.losses(noise, codes.detach())[1]
 
     def generator_loss(self, noise, codes):
         fake = self(codes)
@@ -94,6 +87,7 @@ class CodeDiscriminator(nn.Module):
         logits = self(torch.cat([torch.randn_like(codes), codes]))
         real, fake = logits.chunk(2)
         generator = F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+        # Sum of the mean losses on real and on fake samples, as in Eq. 2.
         own = F.binary_cross_entropy_with_logits(
             real, torch.ones_like(real)
         ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
