@@ -249,6 +249,49 @@ def test_early_stopping_stops_and_keeps_the_best_epoch():
     np.testing.assert_allclose(np.average(losses, weights=sizes), valid[best_epoch - 1], rtol=1e-5)
 
 
+@pytest.mark.parametrize("lr_schedule", ["auto", "plateau", "constant"])
+def test_lr_schedule_lowers_the_rate_when_the_held_out_loss_stalls(lr_schedule):
+    # Pure noise targets: the held-out loss stalls at once. "plateau" then
+    # multiplies the rate by 0.3 after n_iter_no_change // 2 = 4 stalled
+    # epochs (at least once before the fit stops); "constant" keeps lr.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
+    reg = HyperGANRegressor(
+        n_networks=8, n_samples=10, max_epochs=100, n_iter_no_change=8, lr=1e-3,
+        lr_schedule=lr_schedule, random_state=0,
+    ).fit(X, y)
+    lr = reg.net_.optimizer_.param_groups[0]["lr"]
+    names = dict(reg.net_.callbacks_)
+    if lr_schedule in ("auto", "plateau"):  # "auto" is "plateau" for the regressor
+        assert "lr_scheduler" in names
+        # Reductions by exactly the documented factor.
+        n_cuts = round(np.log(lr / 1e-3) / np.log(0.3))
+        assert n_cuts >= 1
+        assert lr == pytest.approx(1e-3 * 0.3**n_cuts)
+    else:
+        assert "lr_scheduler" not in names
+        assert lr == 1e-3
+
+
+def test_lr_schedule_auto_is_constant_for_the_classifier(classification_data):
+    X, y = classification_data
+    X, y = np.tile(X, (3, 1)), np.tile(y, 3)  # enough rows for early stopping
+    clf = HyperGANClassifier(**{**FAST, "max_epochs": 3}).fit(X, y)
+    assert "valid_loss" in clf.history_[-1]
+    assert "lr_scheduler" not in dict(clf.net_.callbacks_)
+    plateau = clone(clf).set_params(lr_schedule="plateau").fit(X, y)
+    assert "lr_scheduler" in dict(plateau.net_.callbacks_)
+
+
+def test_lr_schedule_needs_a_held_out_split(regression_data):
+    # Without early stopping there is no held-out loss to schedule on.
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 3}, early_stopping=False).fit(
+        *regression_data
+    )
+    assert "lr_scheduler" not in dict(reg.net_.callbacks_)
+    assert reg.net_.optimizer_.param_groups[0]["lr"] == reg.lr
+
+
 def test_pipeline_grid_search_and_cross_val(regression_data):
     X, y = regression_data
     # Nested target parameters need an explicit target, as Pipeline steps do.
