@@ -127,6 +127,7 @@ class BaseHyperGAN(BaseEstimator):
         "use_mixer": ["boolean"],
         "regularizer": [StrOptions(set(REGULARIZERS))],
         "beta": [Interval(Real, 0, None, closed="left")],
+        "mixup_diversity": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -155,6 +156,7 @@ class BaseHyperGAN(BaseEstimator):
         use_mixer=True,
         regularizer="discriminator",
         beta=1.0,
+        mixup_diversity="auto",
         max_epochs=200,
         batch_size="auto",
         lr=1e-3,
@@ -179,6 +181,7 @@ class BaseHyperGAN(BaseEstimator):
         self.use_mixer = use_mixer
         self.regularizer = regularizer
         self.beta = beta
+        self.mixup_diversity = mixup_diversity
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -210,6 +213,8 @@ class BaseHyperGAN(BaseEstimator):
 
     #: What ``lr_schedule="auto"`` means for this estimator.
     _auto_lr_schedule = "constant"
+    #: What ``mixup_diversity="auto"`` means for this estimator.
+    _auto_mixup_diversity = 0.0
 
     def _uses_early_stopping(self, y_enc):
         """Whether this fit holds out a validation split and stops on it.
@@ -306,6 +311,11 @@ class BaseHyperGAN(BaseEstimator):
             n_networks=self.n_networks,
             beta=self.beta,
             regularizer=self.regularizer,
+            mixup_diversity=(
+                self._auto_mixup_diversity
+                if self.mixup_diversity == "auto"
+                else float(self.mixup_diversity)
+            ),
         )
 
     def _fit(self, X, y, reset, epochs=None, **encode_params):

@@ -56,6 +56,16 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         prior (the paper) or a MINE mutual-information estimate.
     beta : float, default=1.0
         Weight of the diversity term in the mixer's objective; 0 turns it off.
+    mixup_diversity : float or "auto", default="auto"
+        Weight of a reward for the networks disagreeing *between* training
+        rows: each step, the mutual information (epistemic entropy) of the
+        networks on random convex combinations of pairs of the batch's rows
+        (mixup inputs, Zhang et al. 2018) is subtracted from the loss. The data
+        pin the networks down on the rows themselves; in between, this keeps
+        them apart, so their disagreement flags inputs unlike the training
+        data. 0 turns it off. "auto" is 0.3 for the classifier (OOD detection,
+        ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet measured
+        on the UCI benchmark).
     max_epochs : int, default=200
         Most training epochs (fewer when early stopping ends the fit).
     batch_size : int or "auto", default="auto"
@@ -157,6 +167,12 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
     def _stratify(self):
         return True
+
+    # Rewarding disagreement between training rows raised the mutual-
+    # information AUROC for unseen digits from 0.949 to 0.968 (mlp) and from
+    # 0.909 to 0.956 (conv2d), accuracy held, on a split that the reported
+    # results do not use (benchmarks/ood_digits.py with seed 1).
+    _auto_mixup_diversity = 0.3
 
     def partial_fit(self, X, y, classes=None):
         """One epoch of training on one batch of data (streaming, out-of-core).

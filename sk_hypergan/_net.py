@@ -45,6 +45,15 @@ def _collate(batch):
     return batch if isinstance(batch, _Batch) else default_collate(batch)
 
 
+def _mixup(X):
+    """Random convex combinations of the rows of ``X`` with other rows of the
+    batch (mixup inputs, Zhang et al. 2018): ``lam * X + (1 - lam) * X[perm]``,
+    ``lam ~ U(0, 1)`` per row."""
+    lam = torch.rand((X.shape[0],) + (1,) * (X.dim() - 1), dtype=X.dtype, device=X.device)
+    partner = X[torch.randperm(X.shape[0], device=X.device)]
+    return lam * X + (1 - lam) * partner
+
+
 def _adam_options(device):
     """The fastest implementation of the same Adam update: ``fused`` (one
     kernel for all tensors; CPU since torch 2.4) or ``foreach``. The steps
@@ -72,6 +81,11 @@ class HyperGANNet(NeuralNet):
         Hidden sizes of the discriminator or MINE statistics network.
     regularizer_lr : float or None, default=None
         Learning rate of the regulariser's optimizer (``lr`` if None).
+    mixup_diversity : float, default=0.0
+        Weight of the reward for disagreeing between training rows: the
+        criterion's ``disagreement`` of the networks on random convex
+        combinations of the batch's rows (mixup inputs) is subtracted from the
+        loss. 0 turns it off (and costs nothing).
     """
 
     #: Networks (fixed noise) that score the validation rows each epoch.
@@ -87,6 +101,7 @@ class HyperGANNet(NeuralNet):
         regularizer="discriminator",
         regularizer_hidden=(64, 64),
         regularizer_lr=None,
+        mixup_diversity=0.0,
         **kwargs,
     ):
         kwargs.setdefault("dataset", _BatchDataset)
@@ -100,6 +115,7 @@ class HyperGANNet(NeuralNet):
         self.regularizer = regularizer
         self.regularizer_hidden = regularizer_hidden
         self.regularizer_lr = regularizer_lr
+        self.mixup_diversity = mixup_diversity
 
     @property
     def _default_callbacks(self):
@@ -162,9 +178,22 @@ class HyperGANNet(NeuralNet):
         noise = self.module_.sample_noise(self.n_networks)
 
         self.optimizer_.zero_grad()
-        out, codes = self.module_(Xi, noise)
+        if self.mixup_diversity > 0:
+            # The same networks on the batch and on mixup inputs (one batched
+            # forward); they are rewarded for disagreeing there, between the
+            # training rows, where the data do not pin them down: the
+            # function-space spread that the code-space regulariser alone
+            # does not keep (benchmarks/ablations.py, OOD AUROC).
+            n = Xi.shape[0]
+            mixed = _mixup(Xi)
+            out_all, codes = self.module_(torch.cat([Xi, mixed]), noise)
+            out, out_mixed = out_all[:, :n], out_all[:, n:]
+        else:
+            out, codes = self.module_(Xi, noise)
         data_loss = self.get_loss(out, yi, X=Xi, training=True)
         loss = data_loss
+        if self.mixup_diversity > 0:
+            loss = loss - self.mixup_diversity * self.criterion_.disagreement(out_mixed)
         if self.uses_regularizer:
             # One regulariser pass gives both terms; each is backpropagated
             # into its own parameters only. The regulariser is scored on the

@@ -128,6 +128,49 @@ def test_cross_entropy_ensemble_loss_is_the_log_loss_of_mean_probabilities():
     torch.testing.assert_close(CrossEntropyLoss().ensemble_loss(logits, y), expected)
 
 
+def test_cross_entropy_disagreement_is_the_mutual_information():
+    logits = torch.randn(4, 6, 3, dtype=torch.float64) * 3
+    p = logits.softmax(-1).numpy()
+    mean_p = p.mean(0)
+    entropy = lambda q: -(q * np.log(q)).sum(-1)  # noqa: E731
+    expected = (entropy(mean_p) - entropy(p).mean(0)).mean()
+    got = CrossEntropyLoss().disagreement(logits)
+    np.testing.assert_allclose(float(got), expected, rtol=1e-10)
+    assert 0 <= float(got) <= np.log(3)
+    # The same network four times: no disagreement.
+    assert float(CrossEntropyLoss().disagreement(logits[:1].expand(4, -1, -1))) == pytest.approx(0)
+
+
+def test_gaussian_disagreement_is_the_epistemic_share_of_the_variance():
+    out = torch.randn(5, 7, 4, dtype=torch.float64)  # 5 networks, 2 targets
+    mean, var = out[..., :2], torch.nn.functional.softplus(out[..., 2:]) + 1e-6
+    epistemic = mean.var(0, unbiased=False)
+    expected = (epistemic / (epistemic + var.mean(0))).mean()
+    got = GaussianNLLLoss().disagreement(out)
+    torch.testing.assert_close(got, expected)
+    assert 0 <= float(got) < 1
+
+
+def test_mixup_inputs_are_convex_combinations_of_two_rows():
+    from sk_hypergan._net import _mixup
+
+    torch.manual_seed(0)
+    X = torch.eye(12)  # row i is the i-th corner of the simplex
+    mixed = _mixup(X)
+    assert mixed.shape == X.shape
+    assert (mixed >= 0).all()
+    torch.testing.assert_close(mixed.sum(1), torch.ones(12))
+    assert ((mixed > 0).sum(1) <= 2).all()
+    # Images (conv2d rows) mix with one weight per row.
+    images = torch.rand(8, 1, 4, 4)
+    torch.manual_seed(1)
+    mixed = _mixup(images)
+    torch.manual_seed(1)
+    lam = torch.rand(8, 1, 1, 1)
+    partner = images[torch.randperm(8)]
+    torch.testing.assert_close(mixed, lam * images + (1 - lam) * partner)
+
+
 def test_regulariser_losses_match_the_separate_terms():
     # ``losses`` (one pass, used by the training step) gives the same values
     # as ``generator_loss`` and ``loss`` on the same prior draw (evaluation

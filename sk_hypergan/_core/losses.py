@@ -67,6 +67,21 @@ class GaussianNLLLoss(nn.Module):
         log_p = -F.gaussian_nll_loss(mean, y, var, full=True, reduction="none")
         return _neg_log_mean_exp(log_p.sum(-1)) / mean.shape[-1]
 
+    def disagreement(self, out):
+        """How much the networks disagree, in ``[0, 1)``: per row and output, the
+        epistemic share of the predictive variance, ``var_b(mean_b) /
+        (var_b(mean_b) + mean_b(var_b))``, averaged.
+
+        Examples
+        --------
+        >>> import torch
+        >>> float(GaussianNLLLoss().disagreement(torch.zeros(4, 10, 2)))  # identical networks
+        0.0
+        """
+        mean, var = gaussian_head(out)
+        epistemic = mean.var(0, unbiased=False)
+        return (epistemic / (epistemic + var.mean(0))).mean()
+
 
 class CrossEntropyLoss(nn.Module):
     """Cross-entropy of every network's logits ``(B, n_rows, n_classes)``, averaged.
@@ -97,6 +112,27 @@ class CrossEntropyLoss(nn.Module):
         log_p = logits.log_softmax(-1)
         log_p = log_p.gather(-1, y.reshape(1, -1, 1).expand(logits.shape[0], -1, 1))
         return _neg_log_mean_exp(log_p.squeeze(-1))
+
+    def disagreement(self, logits):
+        """How much the networks disagree: the mutual information between the
+        prediction and the network (entropy of the mean probabilities minus
+        the mean entropy), averaged over rows; in ``[0, log n_classes]``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> float(CrossEntropyLoss().disagreement(torch.zeros(4, 10, 3)))  # identical networks
+        0.0
+        >>> two = torch.tensor([[[9.0, -9.0]], [[-9.0, 9.0]]])  # confident, opposite
+        >>> round(float(CrossEntropyLoss().disagreement(two)), 3)  # about log 2
+        0.693
+        """
+        log_p = logits.log_softmax(-1)
+        p = log_p.exp()
+        log_mean = torch.logsumexp(log_p, dim=0) - math.log(logits.shape[0])
+        total = -(log_mean.exp() * log_mean).sum(-1)
+        expected = -(p * log_p).sum(-1).mean(0)
+        return (total - expected).mean()
 
 
 def _neg_log_mean_exp(log_p):
