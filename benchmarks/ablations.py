@@ -4,17 +4,19 @@ The paper (Ratzlaff & Fuxin, 2019) reports that without the discriminator the
 diversity of the generated networks drops, and that without the mixer the
 accuracy holds but the diversity "suffers significantly". This script fits
 :class:`sk_hypergan.HyperGANClassifier` (defaults, ``mlp()`` target) on digits
-0-4 (the split of ``ood_digits.py``) in five configurations, changing only the
+0-4 (the split of ``ood_digits.py``) in six configurations, changing only the
 switch under test:
 
-- ``full``: the defaults (mixer + discriminator);
+- ``full``: the defaults (mixer + discriminator + ``mixup_diversity``);
 - ``no_discriminator``: ``beta=0`` (the mixer is trained on the data loss only);
 - ``no_mixer``: ``use_mixer=False`` (per-layer codes drawn independently from
   N(0, I); no regulariser can act);
 - ``mine``: ``regularizer="mine"`` (MINE mutual information instead of D);
 - ``plateau_lr``: ``lr_schedule="plateau"`` (not the paper's: the regressor's
   default learning-rate cut on a stalled held-out loss, which the classifier's
-  ``"auto"`` leaves off; this shows why).
+  ``"auto"`` leaves off: does it change the classifier?);
+- ``no_mixup_diversity``: ``mixup_diversity=0`` (not the paper's: without the
+  package's function-space term, i.e. the paper's HyperGAN).
 
 Measures:
 
@@ -65,9 +67,11 @@ CONFIGS = {
     "no_discriminator": {"beta": 0.0},
     "no_mixer": {"use_mixer": False},
     "mine": {"regularizer": "mine"},
-    # Not the paper's: the regressor's default learning-rate schedule, to show
-    # why the classifier does not use it ("auto" is constant there).
+    # Not the paper's: the regressor's default learning-rate schedule, which
+    # the classifier's "auto" leaves off.
     "plateau_lr": {"lr_schedule": "plateau"},
+    # Not the paper's either: the function-space term this package adds.
+    "no_mixup_diversity": {"mixup_diversity": 0.0},
 }
 LABELS = {
     "full": "(a) full HyperGAN",
@@ -75,6 +79,7 @@ LABELS = {
     "no_mixer": "(c) use_mixer=False",
     "mine": "(d) regularizer='mine'",
     "plateau_lr": "(e) lr_schedule='plateau'",
+    "no_mixup_diversity": "(f) mixup_diversity=0",
 }
 N_DIVERSITY = 100
 

@@ -110,9 +110,8 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         torch's ``ReduceLROnPlateau``), so training settles before it stops.
         "constant" keeps ``lr``, as does any fit without a held-out split.
         "auto" is "plateau" for the regressor (the UCI benchmark's NLL,
-        ``benchmarks/uci.py``) and "constant" for the classifier, whose
-        networks lose diversity when the rate decays (OOD AUROC on digits,
-        ``benchmarks/ood_digits.py``).
+        ``benchmarks/uci.py``) and "constant" for the classifier, where it
+        has not been shown to help (``benchmarks/ablations.py``).
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, e.g. ``[EarlyStopping(monitor="train_loss")]``.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
