@@ -35,10 +35,26 @@ EARLY_STOPPING_MIN_ROWS = 200
 
 #: ``lr_schedule="plateau"`` multiplies the learning rate by this factor ...
 PLATEAU_FACTOR = 0.3
-#: ... after ``n_iter_no_change // PLATEAU_PATIENCE_DIVISOR`` epochs without
-#: improvement of the held-out loss, so that several reductions fit in before
-#: early stopping ends the fit.
+#: ... once the held-out loss has not improved for more than
+#: ``n_iter_no_change // PLATEAU_PATIENCE_DIVISOR`` epochs (torch's patience),
+#: so one cut happens before early stopping gives up on a stall.
 PLATEAU_PATIENCE_DIVISOR = 2
+
+
+class _PlateauScheduler(LRScheduler):
+    """skorch's ``LRScheduler`` without its torch scheduler in the pickle.
+
+    The torch scheduler holds the optimizer, which skorch pickles specially
+    only as ``net.optimizer_``: kept here it would be pickled a second time
+    (a copy the unpickled scheduler would then drive) and, for a CUDA-fitted
+    model, would not load on a CPU-only machine. It is rebuilt at the start of
+    every training call anyway (``on_train_begin``).
+    """
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("lr_scheduler_", None)
+        return state
 
 #: Callbacks that need the held-out split (removed for a streaming partial_fit).
 _VALIDATION_CALLBACKS = ("early_stopping", "lr_scheduler")
@@ -101,9 +117,10 @@ def resolve_device(device):
 def _streaming_partial_fit(net, X, y, epochs):
     """``net.partial_fit`` on every row of ``X``: a fit that early-stopped
     holds rows out, stops on them and schedules its learning rate on them,
-    which a stream of batches must not, so all are switched off for this call and restored after it (the fitted
-    net's attributes are swapped directly: skorch's ``set_params`` would
-    re-initialise the callbacks)."""
+    which a stream of batches must not, so all are switched off for this
+    call and restored after it (the fitted net's attributes are swapped
+    directly: skorch's ``set_params`` would re-initialise the callbacks).
+    Training continues at the optimizer's current learning rate."""
     split, callbacks = net.train_split, net.callbacks_
     net.train_split = None
     net.callbacks_ = [(name, cb) for name, cb in callbacks if name not in _VALIDATION_CALLBACKS]
@@ -277,7 +294,7 @@ class BaseHyperGAN(BaseEstimator):
                 callbacks.append(
                     (
                         "lr_scheduler",
-                        LRScheduler(
+                        _PlateauScheduler(
                             policy="ReduceLROnPlateau",
                             monitor="valid_loss",
                             factor=PLATEAU_FACTOR,
@@ -360,8 +377,11 @@ class BaseHyperGAN(BaseEstimator):
             elif streaming:
                 net = self.net_
                 _streaming_partial_fit(net, X32, y_enc, n_epochs)
-            else:  # warm start: as the first fit, early stopping included
+            else:  # warm start: as the first fit, early stopping included,
                 net = self.net_
+                # and from the initial learning rate (a schedule may have cut it).
+                for group in net.optimizer_.param_groups:
+                    group["lr"] = self.lr
                 net.partial_fit(X32, y_enc, epochs=n_epochs)
         self.net_ = net
         return self

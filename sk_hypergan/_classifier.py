@@ -92,10 +92,12 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         before early stopping ends the fit.
     lr_schedule : {"auto", "plateau", "constant"}, default="auto"
         "plateau": while early stopping holds rows out, multiply the learning
-        rate by 0.3 after ``max(1, n_iter_no_change // 2)`` epochs without
-        improvement of the held-out loss (skorch's ``LRScheduler`` with
-        torch's ``ReduceLROnPlateau``), so training settles before it stops.
-        "constant" keeps ``lr``, as does any fit without a held-out split.
+        rate by 0.3 once the held-out loss has not improved for more than
+        ``max(1, n_iter_no_change // 2)`` epochs (11 by default; skorch's
+        ``LRScheduler`` with torch's ``ReduceLROnPlateau``), so training
+        settles before it stops. "constant" keeps ``lr``, as does any fit
+        without a held-out split. A warm-started ``fit`` starts again from
+        ``lr``; ``partial_fit`` continues at the current rate.
         "auto" is "plateau" for the regressor (the UCI benchmark's NLL,
         ``benchmarks/uci.py``) and "constant" for the classifier, where it
         has not been shown to help (``benchmarks/ablations.py``).

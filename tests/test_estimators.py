@@ -252,8 +252,8 @@ def test_early_stopping_stops_and_keeps_the_best_epoch():
 @pytest.mark.parametrize("lr_schedule", ["auto", "plateau", "constant"])
 def test_lr_schedule_lowers_the_rate_when_the_held_out_loss_stalls(lr_schedule):
     # Pure noise targets: the held-out loss stalls at once. "plateau" then
-    # multiplies the rate by 0.3 after n_iter_no_change // 2 = 4 stalled
-    # epochs (at least once before the fit stops); "constant" keeps lr.
+    # multiplies the rate by 0.3 after more than n_iter_no_change // 2 = 4
+    # stalled epochs (at least once before the fit stops); "constant" keeps lr.
     rng = np.random.RandomState(0)
     X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
     reg = HyperGANRegressor(
@@ -268,6 +268,17 @@ def test_lr_schedule_lowers_the_rate_when_the_held_out_loss_stalls(lr_schedule):
         n_cuts = round(np.log(lr / 1e-3) / np.log(0.3))
         assert n_cuts >= 1
         assert lr == pytest.approx(1e-3 * 0.3**n_cuts)
+        # The first cut comes at the end of the 5th epoch without an
+        # improvement (by more than 1e-4) on the best held-out loss.
+        # ``event_lr`` is the rate an epoch trained with (the last epoch,
+        # ended by early stopping before the scheduler ran, has none).
+        valid = reg.history_[:, "valid_loss"]
+        rates = [h.get("event_lr") for h in reg.history_]
+        cut = next(i for i, r in enumerate(rates) if r is not None and r < 1e-3)
+        best, stalled = np.inf, 0
+        for loss in valid[:cut]:  # up to the epoch whose end made the cut
+            best, stalled = (loss, 0) if loss < best - 1e-4 else (best, stalled + 1)
+        assert stalled == 5
     else:
         assert "lr_scheduler" not in names
         assert lr == 1e-3
@@ -299,6 +310,26 @@ def test_mixup_diversity_auto_and_what_it_does(classification_data, regression_d
     mi = [m.predict_uncertainty(mixed).epistemic.mean() for m in (off, strong)]
     assert mi[1] > 2 * mi[0]
     assert strong.score(X, y) > 0.9
+
+
+def test_fitted_model_with_the_schedule_pickles_without_its_torch_scheduler():
+    import pickle
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(300, 4)), rng.normal(size=300)
+    reg = HyperGANRegressor(
+        n_networks=8, n_samples=10, max_epochs=30, n_iter_no_change=4, random_state=0
+    ).fit(X, y)
+    scheduler = dict(reg.net_.callbacks_)["lr_scheduler"]
+    assert hasattr(scheduler, "lr_scheduler_")  # present while fitted in memory
+    loaded = pickle.loads(pickle.dumps(reg))
+    assert not hasattr(dict(loaded.net_.callbacks_)["lr_scheduler"], "lr_scheduler_")
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    # A warm start rebuilds it on the loaded optimizer, from the initial rate.
+    loaded.set_params(warm_start=True, max_epochs=2).fit(X, y)
+    rebuilt = dict(loaded.net_.callbacks_)["lr_scheduler"].lr_scheduler_
+    assert rebuilt.optimizer is loaded.net_.optimizer_
+    assert loaded.history_[-2, "event_lr"] == loaded.lr
 
 
 def test_lr_schedule_needs_a_held_out_split(regression_data):

@@ -329,13 +329,12 @@ def test_divergence_before_any_good_state_raises(kind):
 def test_warm_start_divergence_keeps_previous_model():
     est = HyperGANRegressor(**TINY, warm_start=True).fit(X20, Y_REG)
     before = est.predict(X20)
-    # A warm start keeps the first fit's net (and its optimizer settings):
-    # change the learning rate of the net itself.
-    est.net_.set_params(lr=1e6)
+    # A warm start keeps the first fit's net and starts again from ``lr``.
+    est.set_params(lr=1e6)
     with pytest.warns(DivergenceWarning, match="restored to its state at the end of epoch 2"):
         est.fit(X20, Y_REG)
     np.testing.assert_array_equal(est.predict(X20), before)
-    est.net_.set_params(lr=1e-3)
+    est.set_params(lr=1e-3)
     est.fit(X20, Y_REG)  # the optimizer state was restored too
     assert np.isfinite(est.predict(X20)).all()
 
