@@ -59,8 +59,9 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     mixup_diversity : float or "auto", default="auto"
         Weight of a reward for the networks disagreeing *between* training
         rows: each step, the mutual information (epistemic entropy) of the
-        networks on random convex combinations of pairs of the batch's rows
-        (mixup inputs, Zhang et al. 2018) is subtracted from the loss. The data
+        networks near the midpoints of random pairs of the batch's rows
+        (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) is
+        subtracted from the loss. The data
         pin the networks down on the rows themselves; in between, this keeps
         them apart, so their disagreement flags inputs unlike the training
         data. 0 turns it off. "auto" is 0.3 for the classifier (OOD detection,

@@ -45,11 +45,21 @@ def _collate(batch):
     return batch if isinstance(batch, _Batch) else default_collate(batch)
 
 
+#: Range of the mixing weight of :func:`_mixup`: points near the midpoint of
+#: two rows, as far from both as a mix gets. With ``U(0, 1)`` the reward also
+#: acts right next to the rows, which on the digits benchmark cost
+#: calibration and gained less OOD AUROC (seeds 3-5 of ood_digits.py, used
+#: for this choice only; the reported results use seeds 0-2).
+MIXUP_RANGE = (0.4, 0.6)
+
+
 def _mixup(X):
     """Random convex combinations of the rows of ``X`` with other rows of the
     batch (mixup inputs, Zhang et al. 2018): ``lam * X + (1 - lam) * X[perm]``,
-    ``lam ~ U(0, 1)`` per row."""
+    ``lam ~ U(MIXUP_RANGE)`` per row."""
+    low, high = MIXUP_RANGE
     lam = torch.rand((X.shape[0],) + (1,) * (X.dim() - 1), dtype=X.dtype, device=X.device)
+    lam = low + (high - low) * lam
     partner = X[torch.randperm(X.shape[0], device=X.device)]
     return lam * X + (1 - lam) * partner
 

@@ -161,12 +161,16 @@ def test_mixup_inputs_are_convex_combinations_of_two_rows():
     assert (mixed >= 0).all()
     torch.testing.assert_close(mixed.sum(1), torch.ones(12))
     assert ((mixed > 0).sum(1) <= 2).all()
-    # Images (conv2d rows) mix with one weight per row.
+    # Near the midpoint: each row keeps a weight in MIXUP_RANGE (or 1, when
+    # paired with itself).
+    own = mixed.diagonal()
+    assert (((own >= 0.4) & (own <= 0.6)) | (own == 1)).all()
+    # Rows of any shape mix with one weight per row.
     images = torch.rand(8, 1, 4, 4)
     torch.manual_seed(1)
     mixed = _mixup(images)
     torch.manual_seed(1)
-    lam = torch.rand(8, 1, 1, 1)
+    lam = 0.4 + 0.2 * torch.rand(8, 1, 1, 1)
     partner = images[torch.randperm(8)]
     torch.testing.assert_close(mixed, lam * images + (1 - lam) * partner)
 
