@@ -171,9 +171,9 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         return True
 
     # Rewarding disagreement between training rows raises the mutual-
-    # information AUROC for unseen digits with an mlp target (0.943 -> 0.957,
+    # information AUROC for unseen digits with an mlp target (0.943 -> 0.966,
     # accuracy within a point: benchmarks/results/ablations.md, config (f)).
-    # 0.3 was picked on a split the reported results do not use.
+    # 0.3 was picked on splits the reported results do not use.
     _auto_mixup_diversity = 0.3
 
     def partial_fit(self, X, y, classes=None):
