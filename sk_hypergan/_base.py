@@ -56,6 +56,11 @@ class _PlateauScheduler(LRScheduler):
         state.pop("lr_scheduler_", None)
         return state
 
+#: Smallest decrease of the held-out loss that counts as an improvement, for
+#: early stopping and the plateau schedule alike. Absolute: a relative one
+#: misbehaves for negative losses (Gaussian NLL).
+_VALID_THRESHOLD = 1e-4
+
 #: Callbacks that need the held-out split (removed for a streaming partial_fit).
 _VALIDATION_CALLBACKS = ("early_stopping", "lr_scheduler")
 
@@ -233,6 +238,12 @@ class BaseHyperGAN(BaseEstimator):
     #: What ``mixup_diversity="auto"`` means for this estimator.
     _auto_mixup_diversity = 0.0
 
+    def _resolved(self, name):
+        """Parameter ``name``, with "auto" replaced by this estimator's
+        ``_auto_<name>``."""
+        value = getattr(self, name)
+        return getattr(self, "_auto_" + name) if value == "auto" else value
+
     def _uses_early_stopping(self, y_enc):
         """Whether this fit holds out a validation split and stops on it.
 
@@ -268,29 +279,25 @@ class BaseHyperGAN(BaseEstimator):
             )
             # Stop once the held-out loss of the ensemble's predictive
             # distribution has not improved for n_iter_no_change epochs, and
-            # keep the networks of the best epoch. An absolute threshold: a
-            # relative one misbehaves for negative losses (Gaussian NLL).
+            # keep the networks of the best epoch.
             callbacks.append(
                 (
                     "early_stopping",
                     EarlyStopping(
                         monitor="valid_loss",
                         patience=self.n_iter_no_change,
-                        threshold=1e-4,
+                        threshold=_VALID_THRESHOLD,
                         threshold_mode="abs",
                         load_best=True,
                     ),
                 )
             )
-            schedule = self.lr_schedule
-            if schedule == "auto":
-                schedule = self._auto_lr_schedule
-            if schedule == "plateau":
+            if self._resolved("lr_schedule") == "plateau":
                 # Lower the step size when the held-out loss stalls: the
                 # generated networks then settle instead of hovering around
                 # the optimum at the noise level of the initial rate, which on
                 # near-deterministic targets decides the NLL (UCI naval:
-                # benchmarks/uci.py). Same absolute threshold as above.
+                # benchmarks/uci.py).
                 callbacks.append(
                     (
                         "lr_scheduler",
@@ -299,7 +306,7 @@ class BaseHyperGAN(BaseEstimator):
                             monitor="valid_loss",
                             factor=PLATEAU_FACTOR,
                             patience=max(1, self.n_iter_no_change // PLATEAU_PATIENCE_DIVISOR),
-                            threshold=1e-4,
+                            threshold=_VALID_THRESHOLD,
                             threshold_mode="abs",
                         ),
                     )
@@ -328,11 +335,7 @@ class BaseHyperGAN(BaseEstimator):
             n_networks=self.n_networks,
             beta=self.beta,
             regularizer=self.regularizer,
-            mixup_diversity=(
-                self._auto_mixup_diversity
-                if self.mixup_diversity == "auto"
-                else float(self.mixup_diversity)
-            ),
+            mixup_diversity=float(self._resolved("mixup_diversity")),
         )
 
     def _fit(self, X, y, reset, epochs=None, **encode_params):

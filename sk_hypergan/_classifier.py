@@ -59,14 +59,13 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     mixup_diversity : float or "auto", default="auto"
         Weight of a reward for the networks disagreeing *between* training
         rows: each step, the mutual information (epistemic entropy) of the
-        networks near the midpoints of random pairs of the batch's rows
-        (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) is
-        subtracted from the loss. The data
-        pin the networks down on the rows themselves; in between, this keeps
-        them apart, so their disagreement flags inputs unlike the training
-        data. 0 turns it off. "auto" is 0.3 for the classifier (OOD detection,
-        ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet measured
-        on the UCI benchmark).
+        networks near the midpoints of random pairs of the batch's rows (mixup
+        inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) is subtracted
+        from the loss. The data pin the networks down on the rows themselves;
+        in between, this keeps them apart, so their disagreement flags inputs
+        unlike the training data. 0 turns it off. "auto" is 0.3 for the
+        classifier (OOD detection, ``benchmarks/ood_digits.py``) and 0 for the
+        regressor (not yet measured on the UCI benchmark).
     max_epochs : int, default=200
         Most training epochs (fewer when early stopping ends the fit).
     batch_size : int or "auto", default="auto"

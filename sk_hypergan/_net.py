@@ -188,22 +188,20 @@ class HyperGANNet(NeuralNet):
         noise = self.module_.sample_noise(self.n_networks)
 
         self.optimizer_.zero_grad()
-        if self.mixup_diversity > 0:
-            # The same networks on the batch and on mixup inputs (one batched
-            # forward); they are rewarded for disagreeing there, between the
-            # training rows, where the data do not pin them down: the
-            # function-space spread that the code-space regulariser alone
-            # does not keep (benchmarks/ablations.py, OOD AUROC).
-            n = Xi.shape[0]
-            mixed = _mixup(Xi)
-            out_all, codes = self.module_(torch.cat([Xi, mixed]), noise)
-            out, out_mixed = out_all[:, :n], out_all[:, n:]
-        else:
-            out, codes = self.module_(Xi, noise)
+        n = Xi.shape[0]
+        mixing = self.mixup_diversity > 0
+        # With mixup_diversity, the same networks also see mixup inputs (one
+        # batched forward); they are rewarded for disagreeing there, between
+        # the training rows, where the data do not pin them down: the
+        # function-space spread that the code-space regulariser alone does
+        # not keep (benchmarks/ablations.py, OOD AUROC).
+        inputs = torch.cat([Xi, _mixup(Xi)]) if mixing else Xi
+        out_all, codes = self.module_(inputs, noise)
+        out = out_all[:, :n]
         data_loss = self.get_loss(out, yi, X=Xi, training=True)
         loss = data_loss
-        if self.mixup_diversity > 0:
-            loss = loss - self.mixup_diversity * self.criterion_.disagreement(out_mixed)
+        if mixing:
+            loss = loss - self.mixup_diversity * self.criterion_.disagreement(out_all[:, n:])
         if self.uses_regularizer:
             # One regulariser pass gives both terms; each is backpropagated
             # into its own parameters only. The regulariser is scored on the

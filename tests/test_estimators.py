@@ -225,15 +225,20 @@ def test_early_stopping_auto_holds_out_rows_from_200_rows(early_stopping, n_rows
     assert ("valid_loss" in reg.history_[-1]) is expected
 
 
+def _fit_on_noise(**params):
+    """A small regressor fitted on pure-noise targets (300 rows, so early
+    stopping holds rows out): the held-out loss stops improving early."""
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
+    reg = HyperGANRegressor(n_networks=8, n_samples=10, random_state=0, **params)
+    return X, y, reg.fit(X, y)
+
+
 def test_early_stopping_stops_and_keeps_the_best_epoch():
     # Pure noise targets: the held-out loss stops improving early, so the fit
     # ends long before max_epochs, n_iter_no_change epochs after its best
     # epoch, and the networks kept are those of the best epoch.
-    rng = np.random.RandomState(0)
-    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
-    reg = HyperGANRegressor(
-        n_networks=8, n_samples=10, max_epochs=200, n_iter_no_change=5, random_state=0
-    ).fit(X, y)
+    X, y, reg = _fit_on_noise(max_epochs=200, n_iter_no_change=5)
     valid = np.array(reg.history_[:, "valid_loss"])
     best_epoch = dict(reg.net_.callbacks_)["early_stopping"].best_epoch_
     assert len(valid) < 200
@@ -254,12 +259,9 @@ def test_lr_schedule_lowers_the_rate_when_the_held_out_loss_stalls(lr_schedule):
     # Pure noise targets: the held-out loss stalls at once. "plateau" then
     # multiplies the rate by 0.3 after more than n_iter_no_change // 2 = 4
     # stalled epochs (at least once before the fit stops); "constant" keeps lr.
-    rng = np.random.RandomState(0)
-    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
-    reg = HyperGANRegressor(
-        n_networks=8, n_samples=10, max_epochs=100, n_iter_no_change=8, lr=1e-3,
-        lr_schedule=lr_schedule, random_state=0,
-    ).fit(X, y)
+    _, _, reg = _fit_on_noise(
+        max_epochs=100, n_iter_no_change=8, lr=1e-3, lr_schedule=lr_schedule
+    )
     lr = reg.net_.optimizer_.param_groups[0]["lr"]
     names = dict(reg.net_.callbacks_)
     if lr_schedule in ("auto", "plateau"):  # "auto" is "plateau" for the regressor
@@ -315,11 +317,7 @@ def test_mixup_diversity_auto_and_what_it_does(classification_data, regression_d
 def test_fitted_model_with_the_schedule_pickles_without_its_torch_scheduler():
     import pickle
 
-    rng = np.random.RandomState(0)
-    X, y = rng.normal(size=(300, 4)), rng.normal(size=300)
-    reg = HyperGANRegressor(
-        n_networks=8, n_samples=10, max_epochs=30, n_iter_no_change=4, random_state=0
-    ).fit(X, y)
+    X, y, reg = _fit_on_noise(max_epochs=30, n_iter_no_change=4)
     scheduler = dict(reg.net_.callbacks_)["lr_scheduler"]
     assert hasattr(scheduler, "lr_scheduler_")  # present while fitted in memory
     loaded = pickle.loads(pickle.dumps(reg))
