@@ -140,7 +140,7 @@ class BaseHyperGAN(BaseEstimator):
 
     _parameter_constraints: dict = {
         "target": [HasMethods(["build"]), None],
-        "n_networks": [Interval(Integral, 1, None, closed="left")],
+        "n_networks": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -169,7 +169,7 @@ class BaseHyperGAN(BaseEstimator):
         self,
         target=None,
         *,
-        n_networks=16,
+        n_networks="auto",
         n_samples=100,
         noise_dim=32,
         latent_dim=32,
@@ -233,6 +233,8 @@ class BaseHyperGAN(BaseEstimator):
     def _stratify(self):
         return False
 
+    #: What ``n_networks="auto"`` means for this estimator.
+    _auto_n_networks = 16
     #: What ``lr_schedule="auto"`` means for this estimator.
     _auto_lr_schedule = "constant"
     #: What ``mixup_diversity="auto"`` means for this estimator.
@@ -332,7 +334,7 @@ class BaseHyperGAN(BaseEstimator):
             callbacks=callbacks or None,
             verbose=self.verbose,
             device=device,
-            n_networks=self.n_networks,
+            n_networks=int(self._resolved("n_networks")),
             beta=self.beta,
             regularizer=self.regularizer,
             mixup_diversity=float(self._resolved("mixup_diversity")),

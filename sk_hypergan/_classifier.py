@@ -37,8 +37,12 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         Architecture of the generated networks, from :mod:`sk_hypergan.targets`
         (``mlp``, ``conv2d``, ``from_module``). None means ``mlp((50,))``.
         Its settings are nested parameters, e.g. ``target__hidden_layer_sizes``.
-    n_networks : int, default=16
-        Networks generated per training step.
+    n_networks : int or "auto", default="auto"
+        Networks generated per training step. "auto" means 32 for the
+        classifier and 16 for the regressor: the classifier's disagreement
+        reward (``mixup_diversity``) is estimated from the networks of the
+        step, and more of them raised the OOD AUROC of a ``conv2d`` target
+        (see the user guide).
     n_samples : int, default=100
         Networks drawn for prediction.
     noise_dim : int, default=32
@@ -174,6 +178,11 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     # accuracy within a point: benchmarks/results/ablations.md, config (f)).
     # 0.3 was picked on splits the reported results do not use.
     _auto_mixup_diversity = 0.3
+    # The reward is the mutual information of the step's networks; 32 of
+    # them (not 16) raised the conv2d target's OOD AUROC on held-aside digits
+    # splits (seeds 3-5: 0.930 -> 0.960; 6-8: 0.929 -> 0.944), mlp +0.003,
+    # calibration unchanged within noise, at ~1.6x the fit time.
+    _auto_n_networks = 32
 
     def partial_fit(self, X, y, classes=None):
         """One epoch of training on one batch of data (streaming, out-of-core).

@@ -50,8 +50,12 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         Architecture of the generated networks, from :mod:`sk_hypergan.targets`
         (``mlp``, ``conv2d``, ``from_module``). None means ``mlp((50,))``.
         Its settings are nested parameters, e.g. ``target__hidden_layer_sizes``.
-    n_networks : int, default=16
-        Networks generated per training step.
+    n_networks : int or "auto", default="auto"
+        Networks generated per training step. "auto" means 32 for the
+        classifier and 16 for the regressor: the classifier's disagreement
+        reward (``mixup_diversity``) is estimated from the networks of the
+        step, and more of them raised the OOD AUROC of a ``conv2d`` target
+        (see the user guide).
     n_samples : int, default=100
         Networks drawn for prediction.
     noise_dim : int, default=32
