@@ -296,6 +296,23 @@ def test_lr_schedule_auto_is_constant_for_the_classifier(classification_data):
     assert "lr_scheduler" in dict(plateau.net_.callbacks_)
 
 
+def test_n_networks_auto_is_32_for_the_classifier_16_for_the_regressor(
+    classification_data, regression_data
+):
+    params = {**FAST, "max_epochs": 1}
+    del params["n_networks"]
+    clf = HyperGANClassifier(**params).fit(*classification_data)
+    reg = HyperGANRegressor(**params).fit(*regression_data)
+    assert (clf.n_networks, reg.n_networks) == ("auto", "auto")  # sklearn: params untouched
+    assert (clf.net_.n_networks, reg.net_.n_networks) == (32, 16)
+    # Each training step generates that many networks.
+    out = clf.net_.module_(
+        torch.as_tensor(classification_data[0][:5], dtype=torch.float32),
+        clf.net_.module_.sample_noise(clf.net_.n_networks),
+    )[0]
+    assert out.shape[0] == 32
+
+
 def test_mixup_diversity_auto_and_what_it_does(classification_data, regression_data):
     X, y = classification_data
     clf = HyperGANClassifier(**FAST).fit(X, y)
