@@ -305,12 +305,19 @@ def test_n_networks_auto_is_32_for_the_classifier_16_for_the_regressor(
     reg = HyperGANRegressor(**params).fit(*regression_data)
     assert (clf.n_networks, reg.n_networks) == ("auto", "auto")  # sklearn: params untouched
     assert (clf.net_.n_networks, reg.net_.n_networks) == (32, 16)
-    # Each training step generates that many networks.
-    out = clf.net_.module_(
-        torch.as_tensor(classification_data[0][:5], dtype=torch.float32),
-        clf.net_.module_.sample_noise(clf.net_.n_networks),
-    )[0]
-    assert out.shape[0] == 32
+    # Each training step generates that many networks (held-out scoring, if
+    # any, draws its own fixed set, seeded through ``generator``).
+    drawn = []
+    sample_noise = clf.net_.module_.sample_noise
+
+    def recording(n, **kwargs):
+        if "generator" not in kwargs:
+            drawn.append(n)
+        return sample_noise(n, **kwargs)
+
+    clf.net_.module_.sample_noise = recording
+    clf.partial_fit(*classification_data)
+    assert drawn and set(drawn) == {32}
 
 
 def test_mixup_diversity_auto_and_what_it_does(classification_data, regression_data):

@@ -98,8 +98,8 @@ SINGLE_MEMBER = {"clf": np.r_[np.zeros(19), 1]}
 NO_STR = "could not convert string to float"
 PARAMS = [
     ("n_networks", 0), ("n_networks", -3), ("n_networks", 1.5), ("n_networks", "many"),
-    ("n_samples", 0),
-    ("n_samples", -1), ("batch_size", 0), ("batch_size", -8), ("lr", 0.0), ("lr", -1.0),
+    ("n_samples", 0), ("n_samples", -1), ("batch_size", 0), ("batch_size", -8), ("lr", 0.0),
+    ("lr", -1.0),
     ("max_epochs", 0), ("max_epochs", -1), ("regularizer", "bogus"), ("beta", -1.0),
     ("validation_fraction", 1.5), ("mixer_hidden_sizes", (0,)), ("target", "mlp"),
 ]
