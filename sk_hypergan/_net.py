@@ -64,6 +64,28 @@ def _mixup(X):
     return lam * X + (1 - lam) * partner
 
 
+def _shuffled(X):
+    """Rows whose features each come from a different random row of the batch
+    (every feature permuted independently across the batch): each feature
+    keeps its values, the dependence between features is gone. Inputs off
+    the data that still look like it feature by feature."""
+    flat = X.flatten(1)
+    idx = torch.argsort(torch.rand(flat.shape, device=X.device), dim=0)
+    return flat.gather(0, idx).view_as(X)
+
+
+def _diversity_inputs(X):
+    """Where ``mixup_diversity`` rewards disagreement, as many rows as ``X``:
+    the first half mixup rows (:func:`_mixup`), between the data; the rest
+    feature-shuffled rows (:func:`_shuffled`), off the data. On held-aside
+    digits splits (seeds 3-8 of ``benchmarks/ood_digits.py``) adding the
+    shuffled half raised the conv2d target's OOD AUROC (mixup alone:
+    seeds 3-5 0.960, 6-8 0.944; with the shuffled half: 0.980, 0.976);
+    mlp unchanged (0.973 on seeds 3-11 either way)."""
+    n = X.shape[0] // 2
+    return torch.cat([_mixup(X)[:n], _shuffled(X)[n:]])
+
+
 def _adam_options(device):
     """The fastest implementation of the same Adam update: ``fused`` (one
     kernel for all tensors; CPU since torch 2.4) or ``foreach``. The steps
@@ -92,10 +114,10 @@ class HyperGANNet(NeuralNet):
     regularizer_lr : float or None, default=None
         Learning rate of the regulariser's optimizer (``lr`` if None).
     mixup_diversity : float, default=0.0
-        Weight of the reward for disagreeing between training rows: the
-        criterion's ``disagreement`` of the networks on random convex
-        combinations of the batch's rows (mixup inputs) is subtracted from the
-        loss. 0 turns it off (and costs nothing).
+        Weight of the reward for disagreeing away from the training rows: the
+        criterion's ``disagreement`` of the networks on
+        :func:`_diversity_inputs` (mixup and feature-shuffled rows of the
+        batch) is subtracted from the loss. 0 turns it off (and costs nothing).
     """
 
     #: Networks (fixed noise) that score the validation rows each epoch.
@@ -190,12 +212,13 @@ class HyperGANNet(NeuralNet):
         self.optimizer_.zero_grad()
         n = Xi.shape[0]
         mixing = self.mixup_diversity > 0
-        # With mixup_diversity, the same networks also see mixup inputs (one
-        # batched forward); they are rewarded for disagreeing there, between
-        # the training rows, where the data do not pin them down: the
+        # With mixup_diversity, the same networks also see mixup and
+        # feature-shuffled inputs (one batched forward); they are rewarded for
+        # disagreeing there, between and off the training rows, where the data
+        # do not pin them down: the
         # function-space spread that the code-space regulariser alone does
         # not keep (benchmarks/ablations.py, OOD AUROC).
-        inputs = torch.cat([Xi, _mixup(Xi)]) if mixing else Xi
+        inputs = torch.cat([Xi, _diversity_inputs(Xi)]) if mixing else Xi
         out_all, codes = self.module_(inputs, noise)
         out = out_all[:, :n]
         data_loss = self.get_loss(out, yi, X=Xi, training=True)

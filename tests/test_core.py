@@ -175,6 +175,34 @@ def test_mixup_inputs_are_convex_combinations_of_two_rows():
     torch.testing.assert_close(mixed, lam * images + (1 - lam) * partner)
 
 
+def test_shuffled_rows_permute_every_feature_independently():
+    from sk_hypergan._net import _shuffled
+
+    torch.manual_seed(0)
+    X = torch.arange(200.0).reshape(20, 10)  # every value distinct
+    shuffled = _shuffled(X)
+    assert shuffled.shape == X.shape
+    # Each column holds the same values, in another order...
+    torch.testing.assert_close(shuffled.sort(0).values, X)
+    # ...and the columns were permuted independently: rows mix features of
+    # several original rows.
+    source_rows = (shuffled // 10).long()
+    assert (source_rows != source_rows[:, :1]).any(1).all()
+    images = torch.rand(8, 1, 4, 4)
+    assert _shuffled(images).shape == images.shape
+
+
+def test_diversity_inputs_are_half_mixup_half_shuffled_rows():
+    from sk_hypergan._net import _diversity_inputs, _mixup, _shuffled
+
+    X = torch.rand(9, 5)
+    torch.manual_seed(3)
+    got = _diversity_inputs(X)
+    torch.manual_seed(3)
+    expected = torch.cat([_mixup(X)[:4], _shuffled(X)[4:]])
+    torch.testing.assert_close(got, expected)
+
+
 def test_regulariser_losses_match_the_separate_terms():
     # ``losses`` (one pass, used by the training step) gives the same values
     # as ``generator_loss`` and ``loss`` on the same prior draw (evaluation
