@@ -82,6 +82,8 @@ def _diversity_inputs(X):
     shuffled half raised the conv2d target's OOD AUROC (mixup alone:
     seeds 3-5 0.960, 6-8 0.944; with the shuffled half: 0.980, 0.976);
     mlp unchanged (0.973 on seeds 3-11 either way)."""
+    # Both are drawn over the whole batch (partners and permutations from
+    # every row), then halved.
     n = X.shape[0] // 2
     return torch.cat([_mixup(X)[:n], _shuffled(X)[n:]])
 
@@ -215,9 +217,8 @@ class HyperGANNet(NeuralNet):
         # With mixup_diversity, the same networks also see mixup and
         # feature-shuffled inputs (one batched forward); they are rewarded for
         # disagreeing there, between and off the training rows, where the data
-        # do not pin them down: the
-        # function-space spread that the code-space regulariser alone does
-        # not keep (benchmarks/ablations.py, OOD AUROC).
+        # do not pin them down: the function-space spread that the code-space
+        # regulariser alone does not keep (benchmarks/ablations.py, OOD AUROC).
         inputs = torch.cat([Xi, _diversity_inputs(Xi)]) if mixing else Xi
         out_all, codes = self.module_(inputs, noise)
         out = out_all[:, :n]
