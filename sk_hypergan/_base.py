@@ -56,6 +56,7 @@ class _PlateauScheduler(LRScheduler):
         state.pop("lr_scheduler_", None)
         return state
 
+
 #: Smallest decrease of the held-out loss that counts as an improvement, for
 #: early stopping and the plateau schedule alike. Absolute: a relative one
 #: misbehaves for negative losses (Gaussian NLL).

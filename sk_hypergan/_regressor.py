@@ -75,16 +75,17 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     beta : float, default=1.0
         Weight of the diversity term in the mixer's objective; 0 turns it off.
     mixup_diversity : float or "auto", default="auto"
-        Weight of a reward for the networks disagreeing *between* training
-        rows: each step, the epistemic share of the predictive variance of the
-        networks near the midpoints of random pairs of the batch's rows (mixup
-        inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on rows
-        whose features are shuffled independently across the batch is
+        Weight of a reward for the networks disagreeing *away from* the
+        training rows: each step, the epistemic share of the predictive variance
+        of the networks near the midpoints of random pairs of the batch's rows
+        (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on
+        rows whose features are shuffled independently across the batch is
         subtracted from the loss. The data pin the networks down on the rows
         themselves; between and off them, this keeps them apart, so their
-        disagreement flags inputs unlike the training data. 0 turns it off. "auto" is 0.3 for the
-        classifier (OOD detection, ``benchmarks/ood_digits.py``) and 0 for the
-        regressor (not yet measured on the UCI benchmark).
+        disagreement flags inputs unlike the training data. 0 turns it off.
+        "auto" is 0.3 for the classifier (OOD detection,
+        ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
+        measured on the UCI benchmark).
     max_epochs : int, default=200
         Most training epochs (fewer when early stopping ends the fit).
     batch_size : int or "auto", default="auto"

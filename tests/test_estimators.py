@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import EarlyStopping
 
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor
+from sk_hypergan._base import _VALID_THRESHOLD
 from sk_hypergan.targets import conv2d, mlp
 
 FAST = dict(max_epochs=15, n_networks=8, n_samples=30, random_state=0)
@@ -271,7 +272,7 @@ def test_lr_schedule_lowers_the_rate_when_the_held_out_loss_stalls(lr_schedule):
         assert n_cuts >= 1
         assert lr == pytest.approx(1e-3 * 0.3**n_cuts)
         # The first cut comes at the end of the 5th epoch without an
-        # improvement (by more than 1e-4) on the best held-out loss.
+        # improvement (by more than _VALID_THRESHOLD) on the best held-out loss.
         # ``event_lr`` is the rate an epoch trained with (the last epoch,
         # ended by early stopping before the scheduler ran, has none).
         valid = reg.history_[:, "valid_loss"]
@@ -279,7 +280,7 @@ def test_lr_schedule_lowers_the_rate_when_the_held_out_loss_stalls(lr_schedule):
         cut = next(i for i, r in enumerate(rates) if r is not None and r < 1e-3)
         best, stalled = np.inf, 0
         for loss in valid[:cut]:  # up to the epoch whose end made the cut
-            best, stalled = (loss, 0) if loss < best - 1e-4 else (best, stalled + 1)
+            best, stalled = (loss, 0) if loss < best - _VALID_THRESHOLD else (best, stalled + 1)
         assert stalled == 5
     else:
         assert "lr_scheduler" not in names
