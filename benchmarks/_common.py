@@ -145,6 +145,28 @@ def make_parser(description, default_out=DEFAULT_OUT):
     return parser
 
 
+def add_device_argument(parser):
+    """``--device``, for the scripts that time the networks on a chosen device."""
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device of the networks ('cpu', 'cuda'); results on another device than "
+        "the CPU are written as <name>_<device type>.*",
+    )
+
+
+def device_name(name, device):
+    """``name`` for the CPU, ``name_cuda`` (the device's type) otherwise."""
+    kind = torch.device(device).type
+    return name if kind == "cpu" else f"{name}_{kind}"
+
+
+def synchronize(device):
+    """Wait for the device's queued work (a no-op on the CPU), so timers see it."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def set_threads(n):
     """Limit torch's intra-op threads and the BLAS/OpenMP pools to ``n`` for the
     rest of the process."""
@@ -199,6 +221,7 @@ def environment(argv=None):
         "python": platform.python_version(),
         "platform": platform.platform(),
         "torch_threads": torch.get_num_threads(),
+        "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "versions": {
             "sk_hypergan": sk_hypergan.__version__,
             "torch": torch.__version__,

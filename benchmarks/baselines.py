@@ -170,7 +170,7 @@ def _train(module, loss_fn, X, y, *, max_epochs, batch_size, lr, weight_decay):
     optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
     module.train()
     for _ in range(max_epochs):
-        for idx in torch.randperm(len(X)).split(batch_size):
+        for idx in torch.randperm(len(X), device=X.device).split(batch_size):
             optimizer.zero_grad()
             loss_fn(module(X[idx]), y[idx]).backward()
             optimizer.step()
@@ -179,8 +179,8 @@ def _train(module, loss_fn, X, y, *, max_epochs, batch_size, lr, weight_decay):
 
 @torch.no_grad()
 def _forward(module, X):
-    """Outputs for all rows, in chunks; the module's train/eval mode is kept."""
-    return torch.cat([module(chunk) for chunk in X.split(_PREDICT_CHUNK)])
+    """Outputs for all rows, in chunks, on the CPU; the module's train/eval mode is kept."""
+    return torch.cat([module(chunk) for chunk in X.split(_PREDICT_CHUNK)]).cpu()
 
 
 def _seeded(seed, fn, *args, **kwargs):
@@ -211,6 +211,7 @@ class _TorchEstimator(BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "device": [str],
     }
 
     def _dropout(self):
@@ -225,7 +226,7 @@ class _TorchEstimator(BaseEstimator):
         shuffling), as a user looping over members would."""
 
         def build_and_train():
-            module = self._build_module(X.shape[1], n_outputs)
+            module = self._build_module(X.shape[1], n_outputs).to(X.device)
             return _train(
                 module,
                 loss_fn,
@@ -250,6 +251,7 @@ class _MemberOutputs:
 
     def _fit_members(self, X, y, loss_fn, n_outputs):
         rng = check_random_state(self.random_state)
+        X, y = X.to(self.device), y.to(self.device)
         if hasattr(self, "n_members"):
             seeds = rng.randint(_MAX_SEED, size=self.n_members)
             self.members_ = [self._train_one(s, X, y, loss_fn, n_outputs) for s in seeds]
@@ -262,6 +264,7 @@ class _MemberOutputs:
     def _member_outputs(self, X):
         check_is_fitted(self)
         X = _as_tensor(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
+        X = X.to(self.device)
         if hasattr(self, "members_"):
             return torch.stack([_forward(m, X) for m in self.members_]).double()
         if not hasattr(self, "n_samples"):  # a single deterministic network
@@ -374,6 +377,9 @@ class DeepEnsembleRegressor(_GaussianRegressor):
         Adam (L2) weight decay.
     random_state : int, RandomState instance or None, default=None
         Seeds every member's initialisation and shuffling.
+    device : str, default="cpu"
+        Torch device the networks train and predict on ("cpu", "cuda", ...);
+        answers come back as NumPy arrays on the host.
 
     Attributes
     ----------
@@ -400,6 +406,7 @@ class DeepEnsembleRegressor(_GaussianRegressor):
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
+        device="cpu",
     ):
         self.n_members = n_members
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -408,6 +415,7 @@ class DeepEnsembleRegressor(_GaussianRegressor):
         self.lr = lr
         self.weight_decay = weight_decay
         self.random_state = random_state
+        self.device = device
 
 
 class MCDropoutRegressor(_GaussianRegressor):
@@ -447,6 +455,9 @@ class MCDropoutRegressor(_GaussianRegressor):
         Adam (L2) weight decay.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the prediction dropout masks.
+    device : str, default="cpu"
+        Torch device the networks train and predict on ("cpu", "cuda", ...);
+        answers come back as NumPy arrays on the host.
 
     Attributes
     ----------
@@ -475,6 +486,7 @@ class MCDropoutRegressor(_GaussianRegressor):
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
+        device="cpu",
     ):
         self.dropout = dropout
         self.n_samples = n_samples
@@ -484,6 +496,7 @@ class MCDropoutRegressor(_GaussianRegressor):
         self.lr = lr
         self.weight_decay = weight_decay
         self.random_state = random_state
+        self.device = device
 
     def _dropout(self):
         return self.dropout
@@ -607,6 +620,9 @@ _CLASSIFIER_PARAMS_DOC = """
         Adam (L2) weight decay.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation and shuffling (and dropout masks at prediction).
+    device : str, default="cpu"
+        Torch device the networks train and predict on ("cpu", "cuda", ...);
+        answers come back as NumPy arrays on the host.
 """
 
 
@@ -640,6 +656,7 @@ class SingleNetworkClassifier(_SoftmaxClassifier):
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
+        device="cpu",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.input_shape = input_shape
@@ -649,6 +666,7 @@ class SingleNetworkClassifier(_SoftmaxClassifier):
         self.lr = lr
         self.weight_decay = weight_decay
         self.random_state = random_state
+        self.device = device
 
 
 class DeepEnsembleClassifier(_SoftmaxClassifier):
@@ -699,6 +717,7 @@ class DeepEnsembleClassifier(_SoftmaxClassifier):
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
+        device="cpu",
     ):
         self.n_members = n_members
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -709,6 +728,7 @@ class DeepEnsembleClassifier(_SoftmaxClassifier):
         self.lr = lr
         self.weight_decay = weight_decay
         self.random_state = random_state
+        self.device = device
 
 
 class MCDropoutClassifier(_SoftmaxClassifier):
@@ -757,6 +777,7 @@ class MCDropoutClassifier(_SoftmaxClassifier):
         lr=1e-3,
         weight_decay=0.0,
         random_state=None,
+        device="cpu",
     ):
         self.dropout = dropout
         self.n_samples = n_samples
@@ -768,6 +789,7 @@ class MCDropoutClassifier(_SoftmaxClassifier):
         self.lr = lr
         self.weight_decay = weight_decay
         self.random_state = random_state
+        self.device = device
 
     def _dropout(self):
         return self.dropout

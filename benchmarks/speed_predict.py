@@ -22,7 +22,8 @@ Goal: faster than the loop at every size, at least 5x at <= 1,000 rows.
 
 Run ``python benchmarks/speed_predict.py`` (about 3 minutes on one thread) or
 ``--quick`` (100 to 10,000 rows, a few seconds). Writes
-``results/speed_predict.json`` and ``.md`` (``speed_predict_quick.*``).
+``results/speed_predict.json`` and ``.md`` (``speed_predict_quick.*``);
+``--device cuda`` runs both on the GPU and writes ``speed_predict_cuda.*``.
 """
 
 from __future__ import annotations
@@ -44,19 +45,24 @@ HIDDEN = 50  # the default target, mlp((50,))
 N_OUT = 2  # mean and raw variance
 
 
-def make_model(n_samples, seed, fit_rows=2000, fit_epochs=2):
+def make_model(n_samples, seed, fit_rows=2000, fit_epochs=2, device="cpu"):
     """A default regressor fitted briefly on synthetic data (only the timing matters)."""
     rng = np.random.RandomState(seed)
     X = rng.standard_normal((fit_rows, N_FEATURES))
     y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(fit_rows)
-    return HyperGANRegressor(max_epochs=fit_epochs, n_samples=n_samples, random_state=seed).fit(X, y)
+    est = HyperGANRegressor(
+        max_epochs=fit_epochs, n_samples=n_samples, random_state=seed, device=device
+    )
+    return est.fit(X, y)
 
 
 def loop_uncertainty(networks, X):
-    """What a deep-ensemble user writes: one network at a time, then the moments."""
-    Xt = torch.as_tensor(X, dtype=torch.float32)
+    """What a deep-ensemble user writes: one network at a time, then the moments
+    (on the device the networks are on; the answers come back to the host)."""
+    device = next(networks[0].parameters()).device
+    Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
     with torch.no_grad():
-        out = torch.stack([net(Xt) for net in networks]).double()  # (B, rows, [mean, var])
+        out = torch.stack([net(Xt) for net in networks]).cpu().double()  # (B, rows, [mean, var])
     means, variances = out[..., 0], out[..., 1]
     mean = means.mean(0).numpy()
     aleatoric = variances.mean(0).numpy()
@@ -69,11 +75,16 @@ def loop_uncertainty(networks, X):
     }
 
 
-def matmul_gflops(size=2048, repeats=5):
+def matmul_gflops(size=2048, repeats=5, device="cpu"):
     """torch's float32 GFLOP/s on a ``size x size`` matmul (best of ``repeats``)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b  # warm-up
-    best = min(_timed(lambda: a @ b)[0] for _ in range(repeats))
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+
+    def product():
+        a @ b
+        _common.synchronize(device)
+
+    product()  # warm-up
+    best = min(_timed(product)[0] for _ in range(repeats))
     return 2 * size**3 / best / 1e9
 
 
@@ -118,12 +129,13 @@ def to_markdown(results):
         "# Prediction speed: batched `predict_uncertainty` vs a loop over the networks",
         "",
         f"{r['n_networks']} networks (`n_samples`), default `mlp((50,))` target, "
-        f"{N_FEATURES} features; torch threads: {r['environment']['torch_threads']}. "
+        f"{N_FEATURES} features; device: {_device_line(r)}; torch threads: "
+        f"{r['environment']['torch_threads']}. "
         "Times are the minimum (median) of "
         f"{r['repeats']} alternating runs, in seconds; speedup = loop / batched (minima). "
         "GFLOP/s count the MLP's multiply-adds, `2*rows*networks*(d*h + h*out)`.",
         "",
-        f"Roofline: torch float32 2048x2048 matmul in the same run: "
+        "Roofline: torch float32 2048x2048 matmul on the same device in the same run: "
         f"**{r['matmul_gflops']:.1f} GFLOP/s**.",
         "",
         "| rows | batched s | loop s | speedup | batched GFLOP/s | % of matmul | answers agree |",
@@ -151,6 +163,10 @@ def to_markdown(results):
     return "\n".join(lines)
 
 
+def _device_line(results):
+    return results["environment"]["cuda_device"] if results["device"] != "cpu" else "CPU"
+
+
 def main(argv=None):
     parser = _common.make_parser(__doc__.splitlines()[0])
     parser.add_argument(
@@ -158,17 +174,21 @@ def main(argv=None):
     )
     parser.add_argument("--n-samples", type=int, default=100, help="networks evaluated")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs per size")
+    _common.add_device_argument(parser)
     args = parser.parse_args(argv)
     _common.set_threads(args.threads)
     sizes = args.sizes or ([100, 1000, 10000] if args.quick else [100, 1000, 10000, 100000])
     repeats = args.repeats or (3 if args.quick else 7)
 
     _common.log(f"fitting the model ({args.n_samples} prediction networks)")
-    est = make_model(args.n_samples, args.seed)
-    networks = est.sample_networks(args.n_samples)  # the same networks predict averages
-    roof = [matmul_gflops()]
+    est = make_model(args.n_samples, args.seed, device=args.device)
+    # The same networks predict averages, moved to the device once (as a user
+    # keeping an ensemble on the GPU would).
+    networks = [net.to(args.device) for net in est.sample_networks(args.n_samples)]
+    roof = [matmul_gflops(device=args.device)]
     results = {
         "benchmark": "speed_predict",
+        "device": args.device,
         "n_networks": args.n_samples,
         "n_features": N_FEATURES,
         "hidden": HIDDEN,
@@ -186,14 +206,14 @@ def main(argv=None):
             f"{rows:>9,} rows: batched {res['batched_s']['min']:.4f}s  loop {res['loop_s']['min']:.4f}s  "
             f"speedup {res['speedup']:.1f}x  {res['batched_gflops']:.2f} GFLOP/s"
         )
-    roof.append(matmul_gflops())
+    roof.append(matmul_gflops(device=args.device))
     results["matmul_gflops"] = max(roof)
     results["matmul_gflops_runs"] = roof
     results["goals"] = {
         "faster_everywhere": all(s["speedup"] > 1 for s in results["sizes"]),
         "5x_small": all(s["speedup"] >= 5 for s in results["sizes"] if s["rows"] <= 1000),
     }
-    _common.save("speed_predict", results, to_markdown, args, argv)
+    _common.save(_common.device_name("speed_predict", args.device), results, to_markdown, args, argv)
     return results
 
 

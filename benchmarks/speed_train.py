@@ -21,7 +21,9 @@ Goal: a HyperGAN epoch no slower than the ensemble's.
 
 Run ``python benchmarks/speed_train.py`` (about 3 minutes on one thread) or
 ``--quick`` (2,000 rows, one repeat; seconds). Writes
-``results/speed_train.json`` and ``.md`` (``speed_train_quick.*``).
+``results/speed_train.json`` and ``.md`` (``speed_train_quick.*``);
+``--device cuda`` trains both methods on the GPU and writes
+``speed_train_cuda.*``.
 """
 
 from __future__ import annotations
@@ -51,14 +53,15 @@ def make_data(n_rows, seed):
 def _fit_timed(est, X, y):
     t0 = time.perf_counter()
     est.fit(X, y)
+    _common.synchronize(est.device)  # the ensemble's last steps may still be queued
     return time.perf_counter() - t0
 
 
-def run(n_rows, epochs, repeats, seed, batch_size=None):
+def run(n_rows, epochs, repeats, seed, batch_size=None, device="cpu"):
     """One configuration; ``batch_size=None`` keeps HyperGAN's default."""
     X, y = make_data(n_rows, seed)
     # The same rows as the ensemble every epoch: no held-out split.
-    extra = {"early_stopping": False}
+    extra = {"early_stopping": False, "device": device}
     if batch_size is not None:
         extra["batch_size"] = batch_size
     hyper = HyperGANRegressor(max_epochs=epochs, random_state=seed, **extra)
@@ -69,7 +72,11 @@ def run(n_rows, epochs, repeats, seed, batch_size=None):
         wall = _fit_timed(hyper, X, y)
         if ensemble is None:  # the batch size HyperGAN resolved for this data
             ensemble = DeepEnsembleRegressor(
-                n_members=5, max_epochs=epochs, batch_size=int(hyper.net_.batch_size), random_state=seed
+                n_members=5,
+                max_epochs=epochs,
+                batch_size=int(hyper.net_.batch_size),
+                random_state=seed,
+                device=device,
             )
         times["hypergan_history"] += [float(d) for d in hyper.history_[:, "dur"]]
         times["hypergan_wall"].append(wall / epochs)
@@ -110,7 +117,8 @@ def to_markdown(results):
     lines = [
         "# Training speed: seconds per epoch, HyperGAN vs a 5-member deep ensemble",
         "",
-        f"Torch threads: {results['environment']['torch_threads']}. "
+        f"Device: {_device_line(results)}; torch threads: "
+        f"{results['environment']['torch_threads']}. "
         "Median (minimum) seconds per epoch over the epochs and alternating repeats. "
         "HyperGAN runs with `early_stopping=False` here, so both methods train on the same "
         "rows every epoch (with early stopping, 10% of the rows are held out and scored "
@@ -125,6 +133,11 @@ def to_markdown(results):
         "",
     ]
     return "\n".join(lines)
+
+
+def _device_line(results):
+    env = results["environment"]
+    return env["cuda_device"] if results["device"] != "cpu" else "CPU"
 
 
 def _config_markdown(r):
@@ -169,23 +182,25 @@ def main(argv=None):
         default=["default", "32"],
         help="'default' (HyperGAN's own, resolved for the data) and/or integers",
     )
+    _common.add_device_argument(parser)
     args = parser.parse_args(argv)
     _common.set_threads(args.threads)
-    # Warm-up (first-call costs of torch and skorch stay out of the timings).
+    # Warm-up (first-call costs of torch, skorch and the device stay out of the timings).
     X, y = make_data(200, args.seed)
-    HyperGANRegressor(max_epochs=1, random_state=args.seed).fit(X, y)
-    DeepEnsembleRegressor(max_epochs=1, random_state=args.seed).fit(X, y)
+    HyperGANRegressor(max_epochs=1, random_state=args.seed, device=args.device).fit(X, y)
+    DeepEnsembleRegressor(max_epochs=1, random_state=args.seed, device=args.device).fit(X, y)
     n_rows = args.rows or (2000 if args.quick else 10_000)
     epochs = args.epochs or (1 if args.quick else 3)
     repeats = args.repeats or (1 if args.quick else 3)
-    results = {"benchmark": "speed_train", "configs": []}
+    results = {"benchmark": "speed_train", "device": args.device, "configs": []}
     for b in args.batch_sizes:
         _common.log(f"batch size {b}")
-        config = run(n_rows, epochs, repeats, args.seed, None if b == "default" else int(b))
+        batch = None if b == "default" else int(b)
+        config = run(n_rows, epochs, repeats, args.seed, batch, args.device)
         config["goal_met"] = config["ratio_hypergan_to_ensemble"] <= 1.0
         results["configs"].append(config)
     results["goal_met"] = all(c["goal_met"] for c in results["configs"])
-    _common.save("speed_train", results, to_markdown, args, argv)
+    _common.save(_common.device_name("speed_train", args.device), results, to_markdown, args, argv)
     return results
 
 

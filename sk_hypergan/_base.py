@@ -432,15 +432,17 @@ class BaseHyperGAN(BaseEstimator):
         generator = torch.Generator().manual_seed(int(check_random_state(seed).randint(_MAX_SEED)))
         return self.net_.module_.sample_noise(n, generator=generator, device="cpu")
 
-    def _member_outputs(self, X, n=None, random_state=None, dtype=torch.float64):
+    def _member_outputs(self, X, n=None, random_state=None, dtype=torch.float64, device="cpu"):
         """Yield chunks of member outputs ``(n, rows, n_outputs)`` as ``dtype``
-        tensors (None: as computed, float32)."""
+        tensors (None: as computed, float32) on ``device`` (None: the net's,
+        where reductions over the networks belong, so that only their
+        results cross to the host)."""
         check_is_fitted(self, "net_")
         X = self._validate_X(X, reset=False)
         noise = self._noise(self.n_samples if n is None else n, random_state)
         X32 = _as_float32(X)
         for out in self.net_.iter_member_outputs(X32, noise):
-            yield out.to("cpu", dtype) if dtype is not None else out.to("cpu")
+            yield out.to(device=device or out.device, dtype=dtype or out.dtype)
 
     def _wrap_member(self, module):
         return module

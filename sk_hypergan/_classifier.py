@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.special import entr
 from sklearn.base import ClassifierMixin
 from sklearn.utils import Bunch
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
@@ -18,7 +17,7 @@ __all__ = ["HyperGANClassifier"]
 
 def _entropy(p):
     """Shannon entropy (nats) along the last axis; ``entr`` handles p = 0."""
-    return entr(p).sum(axis=-1)
+    return torch.special.entr(p).sum(dim=-1)
 
 
 class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
@@ -238,9 +237,10 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         return self._partial_fit(X, y)
 
     def _member_proba(self, X):
-        """Yield per-chunk member probabilities ``(n_samples, rows, n_classes)``."""
-        for logits in self._member_outputs(X):
-            yield torch.softmax(logits, dim=-1).numpy()
+        """Yield per-chunk member probabilities ``(n_samples, rows, n_classes)``:
+        float64 tensors on the net's device (the averages are taken there)."""
+        for logits in self._member_outputs(X, device=None):
+            yield torch.softmax(logits, dim=-1)
 
     def predict_proba(self, X):
         """Class probabilities: the mean of the sampled networks' softmax outputs.
@@ -261,7 +261,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
                 proba = np.empty((_num_samples(X), p.shape[-1]))
             # Written in place: no list of small per-chunk arrays whose
             # allocations, interleaved with the chunks', fragment the heap.
-            proba[start : start + p.shape[1]] = p.mean(axis=0)
+            proba[start : start + p.shape[1]] = p.mean(dim=0).cpu().numpy()
             start += p.shape[1]
         return proba
 
@@ -316,8 +316,8 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         """
         total, aleatoric = [], []
         for p in self._member_proba(X):
-            total.append(_entropy(p.mean(axis=0)))
-            aleatoric.append(_entropy(p).mean(axis=0))
+            total.append(_entropy(p.mean(dim=0)).cpu().numpy())
+            aleatoric.append(_entropy(p).mean(dim=0).cpu().numpy())
         total, aleatoric = np.concatenate(total), np.concatenate(aleatoric)
         # Jensen: H(mean p) >= mean H(p); clip float round-off below zero.
         epistemic = np.clip(total - aleatoric, 0.0, None)

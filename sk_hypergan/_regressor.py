@@ -203,7 +203,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         moments, start = None, 0
         # The head (softplus) on the float32 outputs, the sums over networks in
         # float64; the variance as the mean squared deviation (two passes).
-        for out in self._member_outputs(X, dtype=None):
+        for out in self._member_outputs(X, dtype=None, device=None):
             # Outputs-major (B, 2k, rows): the MLP path's own layout, where
             # each statistic runs over contiguous rows.
             mean, var = (t.double() for t in gaussian_head(out.transpose(1, 2), dim=1))
@@ -213,9 +213,9 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
             stop = start + mu.shape[1]
             # Written in place: no list of small per-chunk arrays whose
             # allocations, interleaved with the chunks', fragment the heap.
-            moments[0, :, start:stop] = mu.numpy()
-            moments[1, :, start:stop] = var.mean(0).numpy()
-            moments[2, :, start:stop] = (mean - mu).square_().mean(0).numpy()
+            moments[0, :, start:stop] = mu.cpu().numpy()
+            moments[1, :, start:stop] = var.mean(0).cpu().numpy()
+            moments[2, :, start:stop] = (mean - mu).square_().mean(0).cpu().numpy()
             start = stop
         moments = moments.transpose(0, 2, 1)  # (3, rows, k)
         scale = self._y_scale
