@@ -13,19 +13,18 @@ Run::
 
     python benchmarks/sklearn_datasets.py [--splits 3] [--out benchmarks/results]
 
-Writes ``sklearn_datasets.json`` and ``sklearn_datasets.md``.
+Writes ``sklearn_datasets.json`` (with the environment and the command) and
+``sklearn_datasets.md`` (``sklearn_datasets_quick.*`` with ``--quick``: one split).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.datasets import load_diabetes, load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
@@ -34,9 +33,10 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_hypergan import HyperGANClassifier, HyperGANRegressor
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+from sk_hypergan import HyperGANClassifier, HyperGANRegressor  # noqa: E402
 
 
 def _fit_score(model, X_train, y_train, X_test, y_test):
@@ -73,9 +73,9 @@ def classification(loader, split):
     return {name: _fit_score(m, X_train, y_train, X_test, y_test)[0] for name, m in models.items()}
 
 
-def run(n_splits=3):
+def run(n_splits=3, seed=0):
     results = {"n_splits": n_splits, "diabetes_r2": [], "iris_accuracy": [], "digits_accuracy": []}
-    for split in range(n_splits):
+    for split in range(seed, seed + n_splits):  # the split's seed, also the models'
         results["diabetes_r2"].append(diabetes(split))
         results["iris_accuracy"].append(classification(load_iris, split))
         results["digits_accuracy"].append(classification(load_digits, split))
@@ -113,17 +113,14 @@ def to_markdown(results):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--splits", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--threads", type=int, default=1)
+    parser = _common.make_parser(__doc__.splitlines()[0])
+    parser.add_argument("--splits", type=int, default=3, help="random train/test splits")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    results = run(args.splits)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "sklearn_datasets.json").write_text(json.dumps(results, indent=1) + "\n")
-    (args.out / "sklearn_datasets.md").write_text(to_markdown(results))
+    _common.set_threads(args.threads)
+    results = run(1 if args.quick else args.splits, args.seed)
+    _common.save("sklearn_datasets", results, to_markdown, args, argv)
     print(to_markdown(results))
+    return results
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def to_markdown(results):
 
 def _device_line(results):
     env = results["environment"]
-    return env["cuda_device"] if results["device"] != "cpu" else "CPU"
+    return env["cuda_device"] if results.get("device", "cpu") != "cpu" else "CPU"
 
 
 def _config_markdown(r):

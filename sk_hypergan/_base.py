@@ -14,10 +14,10 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
 from ._core.hypernetwork import HyperNetwork
@@ -64,6 +64,37 @@ _VALID_THRESHOLD = 1e-4
 
 #: Callbacks that need the held-out split (removed for a streaming partial_fit).
 _VALIDATION_CALLBACKS = ("early_stopping", "lr_scheduler")
+
+#: Parameters the networks and their training set-up are built from. A
+#: warm-started ``fit`` goes on training the networks it has, so it cannot
+#: change these; the other parameters take effect on every ``fit``.
+_BUILD_PARAMS = (
+    "target",
+    "noise_dim",
+    "latent_dim",
+    "mixer_hidden_sizes",
+    "generator_hidden_sizes",
+    "use_mixer",
+    "regularizer",
+    "early_stopping",
+    "validation_fraction",
+    "n_iter_no_change",
+    "lr_schedule",
+    "callbacks",
+)
+
+
+def _signature(value):
+    """A comparable summary of a parameter's value; objects with parameters
+    (targets, skorch callbacks) by their type and parameters."""
+    if hasattr(value, "get_params"):
+        params = sorted(value.get_params(deep=False).items())
+        return type(value).__qualname__, tuple((k, _signature(v)) for k, v in params)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_signature(v) for v in value)
+    if value is None or isinstance(value, (str, bool, Integral, Real)):
+        return value
+    return type(value).__qualname__
 
 
 def _as_float32(X):
@@ -219,6 +250,19 @@ class BaseHyperGAN(BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
 
+    def set_params(self, **params):
+        """Set parameters, as :meth:`sklearn.base.BaseEstimator.set_params`.
+
+        ``target=None`` stands for ``mlp()``, so that its nested parameters
+        (``target__hidden_layer_sizes``, ...) can be set, and searched by
+        ``GridSearchCV``, without passing a target first.
+        """
+        if self.target is None and "target" not in params and any(
+            key.startswith("target__") for key in params
+        ):
+            self.target = mlp()
+        return super().set_params(**params)
+
     # -- hooks for the subclasses -------------------------------------------
     def _encode_y(self, y):  # pragma: no cover - abstract
         """Validate and encode ``y``; return (encoded y, n_outputs, criterion class)."""
@@ -254,16 +298,31 @@ class BaseHyperGAN(BaseEstimator):
         at least 20 rows), and for a classifier only if a stratified split can
         hold every class.
         """
-        if self.early_stopping != "auto":
-            return bool(self.early_stopping)
+        problem = self._validation_split_problem(y_enc)
+        if self.early_stopping == "auto":
+            return len(y_enc) >= EARLY_STOPPING_MIN_ROWS and problem is None
+        if self.early_stopping and problem is not None:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
+                f"of the {len(y_enc)} training rows, but {problem}. Use early_stopping='auto' "
+                "(which holds rows out only where it can) or early_stopping=False."
+            )
+        return bool(self.early_stopping)
+
+    def _validation_split_problem(self, y_enc):
+        """Why the held-out split cannot be drawn from ``y_enc`` (None if it can)."""
         n = len(y_enc)
-        if n < EARLY_STOPPING_MIN_ROWS:
-            return False
+        n_valid = math.ceil(self.validation_fraction * n)
+        if n_valid >= n:
+            return "that would leave no rows to train on"
         if self._stratify():
             counts = np.bincount(y_enc)
             counts = counts[counts > 0]
-            return counts.min() >= 2 and math.ceil(self.validation_fraction * n) >= len(counts)
-        return True
+            if counts.min() < 2:
+                return "a class has a single row, which a stratified split cannot put on both sides"
+            if n_valid < len(counts):
+                return f"{n_valid} held-out rows cannot hold all {len(counts)} classes"
+        return None
 
     # -- fitting ---------------------------------------------------------------
     def _validate_X(self, X, reset):
@@ -273,6 +332,13 @@ class BaseHyperGAN(BaseEstimator):
         target = self.target if self.target is not None else mlp()
         train_split = None
         callbacks = copy.deepcopy(self.callbacks) or []
+        for item in callbacks:
+            cb = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+            if not (isinstance(cb, Callback) or (isinstance(cb, type) and issubclass(cb, Callback))):
+                raise TypeError(
+                    "callbacks must hold skorch callbacks (instances or classes) or "
+                    f"(name, callback) pairs; got {item!r}."
+                )
         if early_stopping:
             # Seeded from the fit's torch seed (set in _fit), so the split is reproducible.
             train_split = ValidSplit(
@@ -355,6 +421,9 @@ class BaseHyperGAN(BaseEstimator):
         rng = check_random_state(self.random_state)
         fit_seed = rng.randint(_MAX_SEED)
         if reset:
+            # A failed fit must not leave the previous networks beside the
+            # new classes_ / n_features_in_ (silently wrong predictions).
+            self.__dict__.pop("net_", None)
             y_enc, n_outputs, criterion = self._encode_y(y, **encode_params)
             device = resolve_device(self.device)
             # The prediction ensemble is fixed at fit time: every predict call
@@ -379,18 +448,46 @@ class BaseHyperGAN(BaseEstimator):
                 net = self._build_net(
                     n_outputs, criterion, device, len(X32), early_stopping=stop
                 )
+                self._built_from = {name: _signature(getattr(self, name)) for name in _BUILD_PARAMS}
                 net.fit(X32, y_enc, epochs=n_epochs)
             elif streaming:
                 net = self.net_
                 _streaming_partial_fit(net, X32, y_enc, n_epochs)
             else:  # warm start: as the first fit, early stopping included,
-                net = self.net_
-                # and from the initial learning rate (a schedule may have cut it).
-                for group in net.optimizer_.param_groups:
-                    group["lr"] = self.lr
+                net = self._warm_net(len(X32))
                 net.partial_fit(X32, y_enc, epochs=n_epochs)
         self.net_ = net
         return self
+
+    def _warm_net(self, n_samples):
+        """The fitted net, with this estimator's current training parameters."""
+        built_from = getattr(self, "_built_from", None)  # absent in older pickles
+        changed = [
+            name
+            for name in _BUILD_PARAMS
+            if built_from is not None and _signature(getattr(self, name)) != built_from[name]
+        ]
+        # The device by where the networks are: a GPU-fitted model loaded on a
+        # CPU-only machine sits on the CPU and goes on with device="cpu".
+        if torch.device(resolve_device(self.device)).type != torch.device(self.net_.device).type:
+            changed.append("device")
+        if changed:
+            raise ValueError(
+                f"warm_start=True goes on training the fitted networks, which were built "
+                f"with other values of {', '.join(changed)}. Set warm_start=False (or fit a "
+                "clone) to build new networks with the new values."
+            )
+        net = self.net_
+        net.n_networks = int(self._resolved("n_networks"))
+        net.beta = self.beta
+        net.mixup_diversity = float(self._resolved("mixup_diversity"))
+        net.batch_size = resolve_batch_size(self.batch_size, n_samples)
+        net.verbose = self.verbose
+        # From the initial learning rate again (a schedule may have cut it).
+        for group in net.optimizer_.param_groups:
+            group["lr"] = self.lr
+            group["weight_decay"] = self.weight_decay
+        return net
 
     def fit(self, X, y):
         """Fit the hypernetwork: a whole distribution of networks in one fit.
@@ -427,7 +524,8 @@ class BaseHyperGAN(BaseEstimator):
         return self.net_.history
 
     # -- prediction ensemble ---------------------------------------------------
-    def _noise(self, n, random_state):
+    def _noise(self, n, random_state, name="n_samples"):
+        check_scalar(n, name, Integral, min_val=1)
         seed = self._noise_seed if random_state is None else random_state
         generator = torch.Generator().manual_seed(int(check_random_state(seed).randint(_MAX_SEED)))
         return self.net_.module_.sample_noise(n, generator=generator, device="cpu")
@@ -467,7 +565,7 @@ class BaseHyperGAN(BaseEstimator):
             reproduces the ensemble's predictions.
         """
         check_is_fitted(self, "net_")
-        noise = self._noise(n, random_state)
+        noise = self._noise(n, random_state, name="n")
         params = self.net_.generate(noise)
         target = self.net_.module_.target
         return [self._wrap_member(target.to_module(params, i)) for i in range(n)]

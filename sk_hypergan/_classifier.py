@@ -113,7 +113,13 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     verbose : int, default=0
         1 prints skorch's per-epoch table.
     warm_start : bool, default=False
-        If True, ``fit`` continues training the existing networks.
+        If True, ``fit`` continues training the existing networks, with the
+        current ``max_epochs``, ``lr``, ``weight_decay``, ``n_networks``,
+        ``beta``, ``mixup_diversity``, ``batch_size`` and ``verbose``.
+        Parameters the networks were built from (``target``, the noise, code
+        and hidden sizes, ``use_mixer``, ``regularizer``, the early-stopping
+        settings, ``callbacks``, ``device``) cannot change then: a
+        ``ValueError`` says which did.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the prediction ensemble.
 

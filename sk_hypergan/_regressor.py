@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import torch
 from scipy.stats import norm
 from sklearn.base import RegressorMixin
 from sklearn.preprocessing._data import _handle_zeros_in_scale
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, check_random_state, check_scalar
 from sklearn.utils.validation import _num_samples
 from torch import nn
 
@@ -127,7 +129,13 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     verbose : int, default=0
         1 prints skorch's per-epoch table.
     warm_start : bool, default=False
-        If True, ``fit`` continues training the existing networks.
+        If True, ``fit`` continues training the existing networks, with the
+        current ``max_epochs``, ``lr``, ``weight_decay``, ``n_networks``,
+        ``beta``, ``mixup_diversity``, ``batch_size`` and ``verbose``.
+        Parameters the networks were built from (``target``, the noise, code
+        and hidden sizes, ``use_mixer``, ``regularizer``, the early-stopping
+        settings, ``callbacks``, ``device``) cannot change then: a
+        ``ValueError`` says which did.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the prediction ensemble.
 
@@ -310,8 +318,14 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         >>> bounds.shape, bool((bounds[:, 0] < bounds[:, 1]).all())
         ((50, 2), True)
         """
-        if not 0 < confidence_level < 1:
-            raise ValueError(f"confidence_level must be in (0, 1). Got {confidence_level!r}.")
+        check_scalar(
+            confidence_level,
+            "confidence_level",
+            Real,
+            min_val=0,
+            max_val=1,
+            include_boundaries="neither",
+        )
         mean, std = self.predict(X, return_std=True)
         half = norm.ppf(0.5 + confidence_level / 2) * std
         return np.stack([mean - half, mean + half], axis=-1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
 __all__ = ["UncertaintyBandDisplay", "UncertaintyHistogramDisplay"]
@@ -52,6 +53,8 @@ def _uncertainty(estimator, X):
 
 def _check_1d(values, what):
     values = np.asarray(values, dtype=float)
+    if values.ndim == 2 and values.shape[1] == 1:  # one target as a column
+        values = values[:, 0]
     if values.ndim != 1:
         raise ValueError(
             f"{what} must be one value per row (a single target); got shape {values.shape}."
@@ -302,6 +305,12 @@ class UncertaintyBandDisplay:
             raise ValueError(f"grid_resolution must be an int >= 2; got {grid_resolution!r}.")
         if not (isinstance(n_std, Real) and n_std > 0):
             raise ValueError(f"n_std must be a positive number; got {n_std!r}.")
+        if is_classifier(estimator):
+            raise TypeError(
+                "UncertaintyBandDisplay plots a regressor's predictive band; got a "
+                f"classifier, {type(estimator).__name__}. For a classifier's scores use "
+                "UncertaintyHistogramDisplay."
+            )
 
         column = X_arr[:, index]
         low, high = (column.min(), column.max()) if x_range is None else x_range
@@ -326,6 +335,8 @@ class UncertaintyBandDisplay:
         x_data = y_data = None
         if y is not None:
             x_data, y_data = column, _check_1d(y, "y")
+            if len(y_data) != len(column):
+                raise ValueError(f"y has {len(y_data)} values for the {len(column)} rows of X.")
         display = cls(
             x=x,
             mean=mean,
@@ -496,8 +507,11 @@ class UncertaintyHistogramDisplay:
                     f"groups must have one label per score; got {groups.shape} "
                     f"for {scores.shape} scores."
                 )
-            labels = list(np.unique(groups))
-            split = [scores[groups == g] for g in labels]
+            try:  # NaN labels make one group
+                labels, index = np.unique(groups, return_inverse=True)
+            except TypeError:  # labels that do not compare, e.g. None beside strings
+                labels, index = np.unique(groups.astype(str), return_inverse=True)
+            split = [scores[index == i] for i in range(len(labels))]
             labels = [str(g) for g in labels]
         display = cls(scores=split, labels=labels, score_name=score_name, estimator_name=name)
         return display.plot(ax=ax, **kwargs)

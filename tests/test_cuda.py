@@ -109,6 +109,15 @@ def test_partial_fit_and_warm_start_on_cuda(classification_data):
     assert len(reg.history_) == 4
 
 
+def test_warm_start_stays_on_the_device_it_was_fitted_on(regression_data):
+    X, y = regression_data
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 2, "warm_start": True}).fit(X, y)
+    with pytest.raises(ValueError, match="other values of device"):
+        reg.set_params(device="cpu").fit(X, y)
+    reg.set_params(device="cuda:0").fit(X, y)  # the same device, named by index
+    assert _on_cuda(reg) and len(reg.history_) == 4
+
+
 def test_pipeline_grid_search_on_cuda(regression_data):
     X, y = regression_data
     pipe = make_pipeline(StandardScaler(), HyperGANRegressor(**{**FAST, "max_epochs": 5}))

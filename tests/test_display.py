@@ -152,6 +152,29 @@ def test_band_errors(regressor, toy_1d, kwargs, err, match):
         UncertaintyBandDisplay.from_estimator(regressor, toy_1d[0], **kwargs)
 
 
+def test_band_y_length_classifier_and_column_target(regressor, classifier, toy_1d):
+    X, y = toy_1d
+    with pytest.raises(ValueError, match="y has 5 values for the 40 rows of X"):
+        UncertaintyBandDisplay.from_estimator(regressor, X, y[:5])
+    with pytest.raises(TypeError, match="got a classifier, HyperGANClassifier"):
+        UncertaintyBandDisplay.from_estimator(classifier, X)
+    column = HyperGANRegressor(**FAST).fit(X, y[:, None])  # one target, as a column
+    disp = UncertaintyBandDisplay.from_estimator(column, X, y[:, None], grid_resolution=7)
+    assert disp.mean.shape == (7,) and disp.y_data.shape == (40,)
+
+
+def test_histogram_groups_with_nan_or_none():
+    scores = np.arange(4.0)
+    disp = UncertaintyHistogramDisplay.from_predictions(scores, groups=[1.0, np.nan, 1.0, np.nan])
+    assert disp.labels == ["1.0", "nan"]
+    np.testing.assert_array_equal(disp.scores[1], [1.0, 3.0])
+    disp = UncertaintyHistogramDisplay.from_predictions(
+        scores, groups=np.array(["a", None, "a", None], dtype=object)
+    )
+    assert disp.labels == ["None", "a"]
+    np.testing.assert_array_equal(disp.scores[0], [1.0, 3.0])
+
+
 def test_band_rejects_multi_target(toy_1d):
     X, y = toy_1d
     reg = HyperGANRegressor(**FAST).fit(X, np.c_[y, -y])

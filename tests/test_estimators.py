@@ -384,6 +384,17 @@ def test_pipeline_grid_search_and_cross_val(regression_data):
     assert scores.shape == (3,) and np.isfinite(scores).all()
 
 
+def test_nested_target_parameters_of_the_default_target(classification_data):
+    """target=None means mlp(): its parameters can be set and grid-searched."""
+    X, y = classification_data
+    clf = HyperGANClassifier(**FAST).set_params(target__hidden_layer_sizes=(7,))
+    assert clf.target.hidden_layer_sizes == (7,)
+    grid = {"target__hidden_layer_sizes": [(3,), (5,)]}
+    search = GridSearchCV(HyperGANClassifier(**{**FAST, "max_epochs": 2}), grid, cv=2).fit(X, y)
+    sizes = search.best_estimator_.net_.module_.target.param_shapes["0.weight"][0]
+    assert sizes == search.best_params_["target__hidden_layer_sizes"][0]
+
+
 def test_dataframe_input_keeps_feature_names(regression_data):
     pd = pytest.importorskip("pandas")
     X, y = regression_data

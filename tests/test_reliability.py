@@ -143,7 +143,7 @@ BAD_INPUTS = [
     Case("y_2d_multioutput_regressor", FIT, None, y={"reg": np.c_[Y_REG, -Y_REG]}),
     Case("one_class", None, (E, "only one class"), y={"clf": np.zeros(20)}),
     Case("class_with_single_member", None, FIT, y=SINGLE_MEMBER),
-    Case("class_with_single_member_stratified_split", None, (E, "least populated class"),
+    Case("class_with_single_member_stratified_split", None, (E, "a class has a single row"),
          y=SINGLE_MEMBER, params={"early_stopping": True, "validation_fraction": 0.2}),
     Case("string_labels", None, FIT, y={"clf": np.array(["yes", "no"] * 10)}),
     Case("continuous_y_classifier", None, (E, "Unknown label type"), y={"clf": Y_REG}),
@@ -170,6 +170,11 @@ BAD_INPUTS = [
     Case("target_module_wrong_n_inputs", *both(E, "failed on input of shape"),
          params={"target": from_module(nn.Linear(5, 2))}),
     Case("target_module_with_buffers", *both(E, "parameters only"), params={"target": BN}),
+    Case("callbacks_not_callbacks", *both(TypeError, "must hold skorch callbacks"),
+         params={"callbacks": [1, ("named", "not a callback")]}),
+    Case("target_module_with_dropout", *both(E, "dropout layers"),
+         params={"target": from_module(nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5),
+                                                     nn.Linear(4, 2)))}),
     Case("target_not_a_module", *both(TypeError, "needs a torch.nn.Module"),
          params={"target": from_module("linear")}),
     Case("conv2d_shape_mismatch", *both(E, "holds 4 values per row, but X has 3"),
@@ -263,6 +268,76 @@ def test_warm_start_bad_inputs():
     reg = HyperGANRegressor(**TINY, warm_start=True).fit(X20, Y_REG)
     with pytest.raises(ValueError, match="y has 2 targets, but the model was fitted with 1"):
         reg.fit(X20, np.c_[Y_REG, Y_REG])
+
+
+def test_warm_start_applies_training_parameters():
+    clf = HyperGANClassifier(**TINY, warm_start=True).fit(X20, Y_CLF)
+    clf.set_params(weight_decay=0.5, n_networks=3, beta=0.0, mixup_diversity=0.0, batch_size=7)
+    clf.fit(X20, Y_CLF)
+    net = clf.net_
+    assert net.optimizer_.param_groups[0]["weight_decay"] == 0.5
+    assert (net.n_networks, net.beta, net.mixup_diversity, net.batch_size) == (3, 0.0, 0.0, 7)
+    assert len(clf.history_) == 2 * TINY["max_epochs"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"target": mlp((3,))},
+        {"noise_dim": 5},
+        {"use_mixer": False},
+        {"regularizer": "mine"},
+        {"early_stopping": True},
+        {"callbacks": [("noop", Callback())]},
+    ],
+)
+def test_warm_start_refuses_to_change_what_the_networks_were_built_from(params):
+    clf = HyperGANClassifier(**TINY, warm_start=True).fit(X20, Y_CLF)
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=f"other values of {name}.*warm_start=False"):
+        clf.set_params(**params).fit(X20, Y_CLF)
+    # Unchanged parameters (also after a pickle round trip, which copies
+    # callbacks and targets) go on training.
+    clf = HyperGANClassifier(**TINY, warm_start=True, callbacks=[("noop", Callback())])
+    loaded = pickle.loads(pickle.dumps(clf.fit(X20, Y_CLF)))
+    assert len(loaded.fit(X20, Y_CLF).history_) == 2 * TINY["max_epochs"]
+
+
+def test_failed_refit_leaves_no_stale_model():
+    """A refit that fails after validation must not keep the previous networks
+    beside the new classes_ / n_features_in_."""
+    clf = HyperGANClassifier(**TINY).fit(X20, Y_CLF)
+    with pytest.raises(ValueError, match="holds 4 values per row"):
+        clf.set_params(target=conv2d((1, 2, 2))).fit(X20, np.arange(20) % 3)
+    with pytest.raises(NotFittedError):
+        clf.predict(X20)
+
+
+@pytest.mark.parametrize(
+    "kind, X, y, match",
+    [
+        ("clf", X20[:4], Y_CLF[:4], "1 held-out rows cannot hold all 2 classes"),
+        ("clf", X20, np.r_[Y_CLF[:-1], 2], "a class has a single row"),
+        ("reg", X20[:1], Y_REG[:1], "no rows to train on"),
+    ],
+)
+def test_explicit_early_stopping_on_too_few_rows_names_the_parameter(kind, X, y, match):
+    est = ESTIMATORS[kind](**TINY, early_stopping=True)
+    with pytest.raises(ValueError, match=f"early_stopping=True .*{match}"):
+        est.fit(X, y)
+
+
+def test_method_arguments_are_validated(fitted):
+    with pytest.raises(ValueError, match="n == -1, must be >= 1"):
+        fitted.sample_networks(-1)
+    with pytest.raises(TypeError, match="n_samples must be an instance of int"):
+        clone_ = pickle.loads(pickle.dumps(fitted)).set_params(n_samples=2.5)
+        clone_.predict(X20)
+    if isinstance(fitted, HyperGANRegressor):
+        with pytest.raises(ValueError, match="n_samples == 0, must be >= 1"):
+            fitted.sample_y(X20, n_samples=0)
+        with pytest.raises(TypeError, match="confidence_level must be an instance of"):
+            fitted.predict_interval(X20, confidence_level="x")
 
 
 # -- divergence -------------------------------------------------------------------

@@ -106,6 +106,18 @@ class TargetNetwork:
                 "networks cannot share. Use a normalisation without running "
                 "statistics (e.g. LayerNorm without affine parameters) instead."
             )
+        dropout = [
+            name
+            for name, m in module.named_modules()
+            if isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0
+        ]
+        if dropout:
+            raise ValueError(
+                f"The target module has dropout layers {dropout}: a generated "
+                "network must compute a fixed function of its weights (the "
+                "networks' spread comes from the hypernetwork). Remove them or "
+                "set their p to 0."
+            )
         params = list(module.named_parameters())
         if not params:
             raise ValueError("The target module has no parameters to generate.")
