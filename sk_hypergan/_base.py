@@ -82,6 +82,9 @@ _BUILD_PARAMS = (
     "lr_schedule",
     "callbacks",
 )
+#: Those of them that only set up the held-out split, which a stream of
+#: batches (``partial_fit``) does not use.
+_HELD_OUT_PARAMS = ("early_stopping", "validation_fraction", "n_iter_no_change", "lr_schedule")
 
 
 def _signature(value):
@@ -90,6 +93,8 @@ def _signature(value):
     if hasattr(value, "get_params"):
         params = sorted(value.get_params(deep=False).items())
         return type(value).__qualname__, tuple((k, _signature(v)) for k, v in params)
+    if isinstance(value, torch.nn.Module):  # from_module: its layers and their sizes
+        return repr(value)
     if isinstance(value, (list, tuple, np.ndarray)):
         return tuple(_signature(v) for v in value)
     if value is None or isinstance(value, (str, bool, Integral, Real)):
@@ -451,7 +456,7 @@ class BaseHyperGAN(BaseEstimator):
                 self._built_from = {name: _signature(getattr(self, name)) for name in _BUILD_PARAMS}
                 net.fit(X32, y_enc, epochs=n_epochs)
             elif streaming:
-                net = self.net_
+                net = self._warm_net(len(X32), streaming=True)
                 _streaming_partial_fit(net, X32, y_enc, n_epochs)
             else:  # warm start: as the first fit, early stopping included,
                 net = self._warm_net(len(X32))
@@ -459,34 +464,39 @@ class BaseHyperGAN(BaseEstimator):
         self.net_ = net
         return self
 
-    def _warm_net(self, n_samples):
-        """The fitted net, with this estimator's current training parameters."""
+    def _warm_net(self, n_samples, streaming=False):
+        """The fitted net, with this estimator's current training parameters,
+        for a warm-started ``fit`` or (``streaming``) a later ``partial_fit``."""
         built_from = getattr(self, "_built_from", None)  # absent in older pickles
         changed = [
             name
             for name in _BUILD_PARAMS
-            if built_from is not None and _signature(getattr(self, name)) != built_from[name]
+            if built_from is not None
+            and not (streaming and name in _HELD_OUT_PARAMS)
+            and _signature(getattr(self, name)) != built_from[name]
         ]
         # The device by where the networks are: a GPU-fitted model loaded on a
         # CPU-only machine sits on the CPU and goes on with device="cpu".
         if torch.device(resolve_device(self.device)).type != torch.device(self.net_.device).type:
             changed.append("device")
         if changed:
+            how = "partial_fit" if streaming else "warm_start=True"
             raise ValueError(
-                f"warm_start=True goes on training the fitted networks, which were built "
-                f"with other values of {', '.join(changed)}. Set warm_start=False (or fit a "
+                f"{how} goes on training the fitted networks, which were built with other "
+                f"values of {', '.join(changed)}. Call fit with warm_start=False (or fit a "
                 "clone) to build new networks with the new values."
             )
         net = self.net_
         net.n_networks = int(self._resolved("n_networks"))
         net.beta = self.beta
         net.mixup_diversity = float(self._resolved("mixup_diversity"))
-        net.batch_size = resolve_batch_size(self.batch_size, n_samples)
+        if not (streaming and self.batch_size == "auto"):  # "auto": from the first batch
+            net.batch_size = resolve_batch_size(self.batch_size, n_samples)
         net.verbose = self.verbose
-        # From the initial learning rate again (a schedule may have cut it).
         for group in net.optimizer_.param_groups:
-            group["lr"] = self.lr
             group["weight_decay"] = self.weight_decay
+            if not streaming:  # from the initial rate again (a schedule may have cut it)
+                group["lr"] = self.lr
         return net
 
     def fit(self, X, y):

@@ -203,6 +203,12 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         fitted networks, with the classes of that fit. ``batch_size="auto"``
         is resolved from the first batch's size.
 
+        Later calls use the current ``n_networks``, ``beta``,
+        ``mixup_diversity``, ``weight_decay``, an integer ``batch_size`` and
+        ``verbose``, and go on at the optimizer's learning rate; a parameter
+        the networks were built from (see ``warm_start``) cannot change, a
+        ``ValueError`` says which did.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)

@@ -387,6 +387,12 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         batch's size. Make the first batch representative of the target's
         scale, or scale ``y`` yourself.
 
+        Later calls use the current ``n_networks``, ``beta``,
+        ``mixup_diversity``, ``weight_decay``, an integer ``batch_size`` and
+        ``verbose``, and go on at the optimizer's learning rate; a parameter
+        the networks were built from (see ``warm_start``) cannot change, a
+        ``ValueError`` says which did.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)

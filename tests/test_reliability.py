@@ -303,6 +303,17 @@ def test_warm_start_refuses_to_change_what_the_networks_were_built_from(params):
     assert len(loaded.fit(X20, Y_CLF).history_) == 2 * TINY["max_epochs"]
 
 
+def test_partial_fit_applies_training_parameters_and_refuses_build_changes():
+    clf = HyperGANClassifier(**TINY).partial_fit(X20, Y_CLF, classes=[0, 1])
+    lr = clf.net_.optimizer_.param_groups[0]["lr"]
+    clf.set_params(n_networks=3, weight_decay=0.1, early_stopping=True).partial_fit(X20, Y_CLF)
+    assert clf.net_.n_networks == 3 and len(clf.history_) == 2
+    assert clf.net_.optimizer_.param_groups[0]["weight_decay"] == 0.1
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == lr  # a stream keeps its rate
+    with pytest.raises(ValueError, match="partial_fit goes on training .* latent_dim"):
+        clf.set_params(latent_dim=6).partial_fit(X20, Y_CLF)
+
+
 def test_failed_refit_leaves_no_stale_model():
     """A refit that fails after validation must not keep the previous networks
     beside the new classes_ / n_features_in_."""
