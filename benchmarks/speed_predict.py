@@ -214,7 +214,8 @@ def main(argv=None):
         "faster_everywhere": all(s["speedup"] > 1 for s in results["sizes"]),
         "5x_small": all(s["speedup"] >= 5 for s in results["sizes"] if s["rows"] <= 1000),
     }
-    _common.save(_common.device_name("speed_predict", args.device), results, to_markdown, args, argv)
+    name = _common.device_name("speed_predict", args.device)
+    _common.save(name, results, to_markdown, args, argv)
     return results
 
 

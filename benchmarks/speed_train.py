@@ -200,7 +200,8 @@ def main(argv=None):
         config["goal_met"] = config["ratio_hypergan_to_ensemble"] <= 1.0
         results["configs"].append(config)
     results["goal_met"] = all(c["goal_met"] for c in results["configs"])
-    _common.save(_common.device_name("speed_train", args.device), results, to_markdown, args, argv)
+    name = _common.device_name("speed_train", args.device)
+    _common.save(name, results, to_markdown, args, argv)
     return results
 
 

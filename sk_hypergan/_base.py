@@ -339,7 +339,8 @@ class BaseHyperGAN(BaseEstimator):
         callbacks = copy.deepcopy(self.callbacks) or []
         for item in callbacks:
             cb = item[1] if isinstance(item, tuple) and len(item) == 2 else item
-            if not (isinstance(cb, Callback) or (isinstance(cb, type) and issubclass(cb, Callback))):
+            is_class = isinstance(cb, type) and issubclass(cb, Callback)
+            if not (isinstance(cb, Callback) or is_class):
                 raise TypeError(
                     "callbacks must hold skorch callbacks (instances or classes) or "
                     f"(name, callback) pairs; got {item!r}."
