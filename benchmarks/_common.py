@@ -161,6 +161,14 @@ def device_name(name, device):
     return name if kind == "cpu" else f"{name}_{kind}"
 
 
+def device_line(results):
+    """The device a results dict was measured on, for its markdown: the GPU's
+    name, or "CPU" (also for files written before ``--device`` existed)."""
+    if results.get("device", "cpu") == "cpu":
+        return "CPU"
+    return results["environment"]["cuda_device"]
+
+
 def synchronize(device):
     """Wait for the device's queued work (a no-op on the CPU), so timers see it."""
     if torch.device(device).type == "cuda":

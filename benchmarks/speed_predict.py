@@ -129,7 +129,7 @@ def to_markdown(results):
         "# Prediction speed: batched `predict_uncertainty` vs a loop over the networks",
         "",
         f"{r['n_networks']} networks (`n_samples`), default `mlp((50,))` target, "
-        f"{N_FEATURES} features; device: {_device_line(r)}; torch threads: "
+        f"{N_FEATURES} features; device: {_common.device_line(r)}; torch threads: "
         f"{r['environment']['torch_threads']}. "
         "Times are the minimum (median) of "
         f"{r['repeats']} alternating runs ({max(2, r['repeats'] // 2)} above 10,000 rows), in "
@@ -162,10 +162,6 @@ def to_markdown(results):
         "",
     ]
     return "\n".join(lines)
-
-
-def _device_line(results):
-    return results["environment"]["cuda_device"] if results.get("device", "cpu") != "cpu" else "CPU"
 
 
 def main(argv=None):

@@ -117,7 +117,7 @@ def to_markdown(results):
     lines = [
         "# Training speed: seconds per epoch, HyperGAN vs a 5-member deep ensemble",
         "",
-        f"Device: {_device_line(results)}; torch threads: "
+        f"Device: {_common.device_line(results)}; torch threads: "
         f"{results['environment']['torch_threads']}. "
         "Median (minimum) seconds per epoch over the epochs and alternating repeats. "
         "HyperGAN runs with `early_stopping=False` here, so both methods train on the same "
@@ -133,11 +133,6 @@ def to_markdown(results):
         "",
     ]
     return "\n".join(lines)
-
-
-def _device_line(results):
-    env = results["environment"]
-    return env["cuda_device"] if results.get("device", "cpu") != "cpu" else "CPU"
 
 
 def _config_markdown(r):

@@ -303,16 +303,18 @@ class BaseHyperGAN(BaseEstimator):
         at least 20 rows), and for a classifier only if a stratified split can
         hold every class.
         """
+        if not self.early_stopping:
+            return False
         problem = self._validation_split_problem(y_enc)
         if self.early_stopping == "auto":
             return len(y_enc) >= EARLY_STOPPING_MIN_ROWS and problem is None
-        if self.early_stopping and problem is not None:
+        if problem is not None:
             raise ValueError(
                 f"early_stopping=True holds out validation_fraction={self.validation_fraction} "
                 f"of the {len(y_enc)} training rows, but {problem}. Use early_stopping='auto' "
                 "(which holds rows out only where it can) or early_stopping=False."
             )
-        return bool(self.early_stopping)
+        return True
 
     def _validation_split_problem(self, y_enc):
         """Why the held-out split cannot be drawn from ``y_enc`` (None if it can)."""
@@ -401,17 +403,25 @@ class BaseHyperGAN(BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
             max_epochs=self.max_epochs,
-            batch_size=resolve_batch_size(self.batch_size, n_samples),
             iterator_train__shuffle=True,
             train_split=train_split,
             callbacks=callbacks or None,
-            verbose=self.verbose,
             device=device,
-            n_networks=int(self._resolved("n_networks")),
-            beta=self.beta,
             regularizer=self.regularizer,
-            mixup_diversity=float(self._resolved("mixup_diversity")),
+            **self._training_params(n_samples),
         )
+
+    def _training_params(self, n_samples):
+        """The net's settings that every ``fit`` (a warm one too) takes from
+        the estimator's current parameters; the learning rate and weight decay
+        live in the optimizer."""
+        return {
+            "n_networks": int(self._resolved("n_networks")),
+            "beta": self.beta,
+            "mixup_diversity": float(self._resolved("mixup_diversity")),
+            "batch_size": resolve_batch_size(self.batch_size, n_samples),
+            "verbose": self.verbose,
+        }
 
     def _fit(self, X, y, reset, epochs=None, **encode_params):
         X, y = validate_data(
@@ -488,12 +498,11 @@ class BaseHyperGAN(BaseEstimator):
                 "clone) to build new networks with the new values."
             )
         net = self.net_
-        net.n_networks = int(self._resolved("n_networks"))
-        net.beta = self.beta
-        net.mixup_diversity = float(self._resolved("mixup_diversity"))
-        if not (streaming and self.batch_size == "auto"):  # "auto": from the first batch
-            net.batch_size = resolve_batch_size(self.batch_size, n_samples)
-        net.verbose = self.verbose
+        params = self._training_params(n_samples)
+        if streaming and self.batch_size == "auto":  # "auto": from the first batch
+            del params["batch_size"]
+        for name, value in params.items():
+            setattr(net, name, value)
         for group in net.optimizer_.param_groups:
             group["weight_decay"] = self.weight_decay
             if not streaming:  # from the initial rate again (a schedule may have cut it)
