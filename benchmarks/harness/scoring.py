@@ -1,0 +1,205 @@
+"""Metrics and aggregation, computed the same way for every method.
+
+Regression: Gaussian NLL, RMSE, central-interval coverage, CRPS of the Gaussian predictive
+(closed form, via ``scoringrules``). Classification: accuracy, log loss, Brier score,
+expected calibration error, entropy and mutual information of member probabilities.
+
+The expected calibration error is written here because no maintained scikit-learn function
+exists (``sklearn.calibration.calibration_curve`` gives one class's reliability curve) and
+the packages that have one are heavy dependencies for ten lines.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import entr
+from scipy.stats import norm, sem
+from sklearn.metrics import accuracy_score, log_loss, root_mean_squared_error
+
+#: Level of the central predictive interval whose coverage is reported.
+COVERAGE_LEVEL = 0.9
+
+
+def gaussian_scores(y, mean, std, level=COVERAGE_LEVEL):
+    """Test RMSE, mean Gaussian NLL, mean CRPS and central-interval coverage.
+
+    Parameters
+    ----------
+    y, mean, std : array-like of shape (n_samples,)
+        Targets and the Gaussian predictive mean and standard deviation, in the
+        target's original units.
+    level : float, default=0.9
+        Nominal coverage of the central interval ``mean +- z * std``.
+
+    Returns
+    -------
+    dict
+        ``rmse``, ``nll`` (per point, natural log), ``crps`` (None when
+        ``scoringrules`` is missing) and ``coverage_90`` (for ``level=0.9``).
+
+    Examples
+    --------
+    >>> s = gaussian_scores([0.0, 1.0], [0.0, 1.0], [1.0, 1.0])
+    >>> round(s["nll"], 4), s["rmse"], s["coverage_90"]
+    (0.9189, 0.0, 1.0)
+    """
+    y, mean, std = (np.asarray(a, dtype=float) for a in (y, mean, std))
+    half_width = norm.ppf(0.5 + level / 2) * std
+    try:
+        import scoringrules
+
+        crps = float(np.mean(scoringrules.crps_normal(y, mean, std)))
+    except ImportError:  # optional: recorded as missing
+        crps = None
+    return {
+        "rmse": float(root_mean_squared_error(y, mean)),
+        "nll": float(-np.mean(norm.logpdf(y, loc=mean, scale=std))),
+        "crps": crps,
+        f"coverage_{round(level * 100)}": float(np.mean(np.abs(y - mean) <= half_width)),
+    }
+
+
+def expected_calibration_error(y_true, proba, n_bins=15, classes=None):
+    """Top-label expected calibration error with equal-width bins (Guo et al., ICML 2017).
+
+    ``ECE = sum_b (n_b / n) * |accuracy_b - confidence_b|``, the rows binned by their
+    maximum probability into ``n_bins`` equal-width bins on [0, 1] (a confidence of 1 goes
+    to the last bin).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    proba : array-like of shape (n_samples, n_classes)
+        Columns in the order of ``classes``.
+    n_bins : int, default=15
+    classes : array-like of shape (n_classes,) or None, default=None
+        Label of each column; None means ``0 .. n_classes - 1``.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 is perfectly calibrated.
+
+    Examples
+    --------
+    >>> round(expected_calibration_error([0, 1], np.array([[0.9, 0.1], [0.2, 0.8]])), 6)
+    0.15
+    """
+    proba = np.asarray(proba, dtype=float)
+    y_true = np.asarray(y_true)
+    classes = np.arange(proba.shape[1]) if classes is None else np.asarray(classes)
+    confidence = proba.max(axis=1)
+    correct = classes[proba.argmax(axis=1)] == y_true
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        in_bin = bins == b
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def classification_scores(y, proba, classes):
+    """Accuracy, log loss, multi-class Brier score and ECE of predicted probabilities.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+    proba : array-like of shape (n_samples, n_classes)
+    classes : array-like of shape (n_classes,)
+        Label of each column.
+
+    Returns
+    -------
+    dict
+    """
+    proba = np.asarray(proba, dtype=float)
+    classes = np.asarray(classes)
+    onehot = (np.asarray(y)[:, None] == classes[None, :]).astype(float)
+    return {
+        "accuracy": float(accuracy_score(y, classes[proba.argmax(1)])),
+        "log_loss": float(log_loss(y, proba, labels=classes)),
+        "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
+        "ece": expected_calibration_error(y, proba, classes=classes),
+    }
+
+
+def entropy(p):
+    """Shannon entropy in nats along the last axis (0 log 0 = 0)."""
+    return entr(np.asarray(p, dtype=float)).sum(axis=-1)
+
+
+def mutual_information(member_proba):
+    """Epistemic score of member probabilities ``(n_members, n_rows, n_classes)``: the
+    entropy of the mean minus the mean entropy (BALD), clipped at 0."""
+    member_proba = np.asarray(member_proba, dtype=float)
+    total = entropy(member_proba.mean(axis=0))
+    return np.clip(total - entropy(member_proba).mean(axis=0), 0.0, None)
+
+
+def mean_pairwise_disagreement(member_proba):
+    """Fraction of rows on which two members' arg-max classes differ, averaged over all
+    pairs of members (a functional diversity measure)."""
+    labels = np.asarray(member_proba).argmax(axis=-1)  # (n_members, n_rows)
+    n_members = labels.shape[0]
+    if n_members < 2:
+        return 0.0
+    n_classes = np.asarray(member_proba).shape[-1]
+    counts = np.stack([(labels == c).sum(axis=0) for c in range(n_classes)])
+    agree = (counts * (counts - 1) / 2).sum(axis=0)
+    return float(1.0 - agree.mean() / (n_members * (n_members - 1) / 2))
+
+
+def finite_or_none(x):
+    """``float(x)``, or None for NaN / inf / None."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def mean_se(values):
+    """``{"mean", "se"}`` of a list of numbers (Nones dropped; se None below 2 values).
+
+    Examples
+    --------
+    >>> mean_se([1.0, 3.0])
+    {'mean': 2.0, 'se': 1.0}
+    """
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"mean": None, "se": None}
+    se = sem(values, ddof=1) if len(values) > 1 else None
+    return {"mean": float(np.mean(values)), "se": finite_or_none(se)}
+
+
+def summarize(records, metrics):
+    """Mean and standard error over the successful records of each metric.
+
+    Parameters
+    ----------
+    records : list of dict
+        One per split, each with ``status`` ("ok", "skipped" or "error").
+    metrics : sequence of str
+
+    Returns
+    -------
+    dict
+        ``n_ok``, ``status`` ("ok", "partial", "skipped", "error"), ``splits`` (the
+        records) and ``{metric: {"mean", "se"}}`` for each metric present.
+    """
+    ok = [r for r in records if r["status"] == "ok"]
+    summary = {"n_ok": len(ok), "splits": records}
+    if not ok:
+        statuses = {r["status"] for r in records}
+        summary["status"] = "skipped" if statuses == {"skipped"} else "error"
+        summary["reason"] = records[0].get("reason") if records else None
+        return summary
+    summary["status"] = "ok" if len(ok) == len(records) else "partial"
+    for metric in metrics:
+        values = [r.get(metric) for r in ok if r.get(metric) is not None]
+        if values:
+            summary[metric] = mean_se(values)
+    return summary

@@ -1,0 +1,163 @@
+"""The one entry point of the benchmarks.
+
+    python benchmarks/run.py NAME [NAME ...] [--quick] [--out DIR] [--splits ...]
+    python benchmarks/run.py all --quick       # every suite, smoke-test budget
+    python benchmarks/run.py --list            # the suites
+    python benchmarks/run.py --check           # stale results (exit 1 if a quoted one is)
+    python benchmarks/run.py --render          # regenerate the blocks README / docs quote
+
+Each run writes ``<out>/<name>[_quick].json`` (every number, the configuration and the
+environment: versions, git commit, dirty flag, thread count and the digest of the
+``sk_hypergan`` source it imported) and ``<name>[_quick].md``. The ``sk_hypergan`` of this
+checkout is imported (the repository root goes first on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+from harness import env, results  # noqa: E402
+
+SUITES = (
+    "uci", "fit_cost", "scale", "sklearn_datasets", "toy1d", "ood_digits", "calibration",
+    "default_credit", "ablations", "speed_train", "speed_predict", "scaling",
+)
+
+
+def suite(name):
+    """The module ``suites.<name>``."""
+    if name not in SUITES:
+        raise SystemExit(f"Unknown benchmark {name!r}; choose from {', '.join(SUITES)}.")
+    return importlib.import_module(f"suites.{name}")
+
+
+def _splits(text):
+    """``3`` or ``0-4`` -> the split indices."""
+    first, _, last = text.partition("-")
+    return list(range(int(first), int(last) + 1)) if last else [int(first)]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("names", nargs="*", help=f"'all' or some of: {' '.join(SUITES)}")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: tiny data, a few epochs; writes <name>_quick.*")
+    parser.add_argument("--out", type=Path, default=results.RESULTS_DIR, help="output folder")
+    parser.add_argument("--splits", nargs="+", type=_splits, default=None,
+                        help="split indices or ranges, e.g. 0-4 7 (suite default if omitted)")
+    parser.add_argument("--datasets", nargs="+", default=None, help="data sets (suite default)")
+    parser.add_argument("--methods", nargs="+", default=None, help="methods (suite default)")
+    parser.add_argument("--params", type=json.loads, default=None,
+                        help="JSON overrides of HyperGAN's parameters (where a suite takes them)")
+    parser.add_argument("--seed", type=int, default=0, help="base random seed")
+    parser.add_argument("--device", default="cpu",
+                        help="torch device of the timing suites; not the CPU: <name>_<type>.*")
+    parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads")
+    parser.add_argument("--tag", default=None, help="write <name>_<tag>.* instead of <name>.*")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--list", action="store_true", help="list the suites")
+    group.add_argument("--check", action="store_true",
+                       help="list stale results; exit 1 if README / docs quote one")
+    group.add_argument("--render", action="store_true",
+                       help="rewrite the marked result blocks of README.md and docs/")
+    args = parser.parse_args(argv)
+    if args.splits is not None:
+        args.splits = sorted({s for group_ in args.splits for s in group_})
+    return args
+
+
+def stem_of(name, args):
+    """``name``, ``name_cuda`` off the CPU, then ``_<tag>`` or ``_quick``."""
+    import torch
+
+    stem = name
+    if torch.device(args.device).type != "cpu":
+        stem += f"_{torch.device(args.device).type}"
+    if args.tag:
+        stem += f"_{args.tag}"
+    elif args.quick:
+        stem += "_quick"
+    return stem
+
+
+def environment_lines(environment):
+    """Markdown lines describing where a result came from."""
+    e = environment
+    return [
+        "## Environment", "",
+        f"- command: `{e['command']}`",
+        f"- date (UTC): {e['date_utc']}; git: {e['git_commit']}"
+        + (" (package source modified)" if e.get("package_dirty") else ""),
+        f"- sk_hypergan source SHA-1: `{e['sk_hypergan_source_sha1']}`",
+        f"- Python {e['python']} on {e['platform']}; torch threads: {e['torch_threads']}"
+        + (f"; GPU: {e['cuda_device']}" if e.get("cuda_device") else ""),
+        "- " + ", ".join(f"{k} {v}" for k, v in e["versions"].items() if v), "",
+    ]
+
+
+def run_suite(name, args, argv=None):
+    """Run one suite and write its results; return the results dict."""
+    module = suite(name)
+    environment = env.environment(argv)  # the code at the start of the run
+    env.log(f"[{name}] running{' (quick)' if args.quick else ''}")
+    start = time.perf_counter()
+    out = module.run(args)
+    out["total_seconds"] = time.perf_counter() - start
+    out["environment"] = environment
+    markdown = module.to_markdown(out) + "\n" + "\n".join(environment_lines(environment))
+    paths = results.write(out, markdown, args.out, stem_of(name, args))
+    env.log(f"[{name}] wrote {paths[0]} and {paths[1]} in {out['total_seconds']:.0f} s")
+    return out
+
+
+def check():
+    """Print stale result files; 1 when README.md / docs quote one of them, else 0."""
+    stale = results.stale_results()
+    quoted = results.quoted_stems()
+    current = env.source_digest()
+    print(f"working tree's sk_hypergan source SHA-1: {current}")
+    for stem, digest in stale.items():
+        mark = "QUOTED " if stem in quoted else "       "
+        print(f"{mark}stale: benchmarks/results/{stem}.json (recorded {digest})")
+    bad = sorted(set(stale) & quoted)
+    missing = sorted(s for s in quoted if not (results.RESULTS_DIR / f"{s}.json").exists())
+    for stem in missing:
+        print(f"QUOTED missing: benchmarks/results/{stem}.json")
+    print(f"{len(stale)} stale, {len(bad)} of them quoted; {len(missing)} quoted missing")
+    return 1 if bad or missing else 0
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.list:
+        for name in SUITES:
+            print(f"{name:>17}: {suite(name).__doc__.splitlines()[0]}")
+        return 0
+    if args.check:
+        return check()
+    if args.render:
+        changed = results.render_documents({n: suite(n) for n in SUITES})
+        print("\n".join(f"rewrote {p}" for p in changed) or "nothing to rewrite")
+        return 0
+    names = list(SUITES) if args.names == ["all"] else args.names
+    if not names:
+        raise SystemExit("name a benchmark (or 'all'); --list shows them")
+    env.set_threads(args.threads)
+    for name in names:
+        run_suite(name, args, argv if argv is None else ["benchmarks/run.py", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
