@@ -77,20 +77,6 @@ def parse_args(argv=None):
     return args
 
 
-def stem_of(name, args):
-    """``name``, ``name_cuda`` off the CPU, then ``_<tag>`` or ``_quick``."""
-    import torch
-
-    stem = name
-    if torch.device(args.device).type != "cpu":
-        stem += f"_{torch.device(args.device).type}"
-    if args.tag:
-        stem += f"_{args.tag}"
-    elif args.quick:
-        stem += "_quick"
-    return stem
-
-
 def environment_lines(environment):
     """Markdown lines describing where a result came from."""
     e = environment
@@ -116,7 +102,7 @@ def run_suite(name, args, argv=None):
     out["total_seconds"] = time.perf_counter() - start
     out["environment"] = environment
     markdown = module.to_markdown(out) + "\n" + "\n".join(environment_lines(environment))
-    paths = results.write(out, markdown, args.out, stem_of(name, args))
+    paths = results.write(out, markdown, args.out, results.stem(name, args.quick, args.device, args.tag))
     env.log(f"[{name}] wrote {paths[0]} and {paths[1]} in {out['total_seconds']:.0f} s")
     return out
 

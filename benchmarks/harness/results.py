@@ -248,3 +248,31 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def goal_table(goals):
+    """Markdown lines of a ``goal | HyperGAN | reference | holds`` table from
+    ``{key: {"goal", "hypergan", "reference", "holds"}}``."""
+    lines = ["| goal | HyperGAN | reference | holds |", "|---|---|---|---|"]
+    for g in goals.values():
+        lines.append(
+            f"| {g['goal']} | {g['hypergan']:.4f} | {g['reference']:.4f} | {yes_no(g['holds'])} |"
+        )
+    return lines
+
+
+def device_line(results):
+    """The device a results dict was measured on: the GPU's name, or "CPU"."""
+    if results.get("device", "cpu") == "cpu":
+        return "CPU"
+    return results["environment"]["cuda_device"]
+
+
+def stem(name, quick=False, device="cpu", tag=None):
+    """The results file's stem: ``name``, ``_<device type>`` off the CPU, then ``_<tag>``
+    or ``_quick``."""
+    import torch
+
+    kind = torch.device(device).type
+    out = name if kind == "cpu" else f"{name}_{kind}"
+    return f"{out}_{tag}" if tag else (f"{out}_quick" if quick else out)

@@ -128,15 +128,15 @@ def member_proba(model, X, n=None):
 def evaluate(model, X_te, y_te, X_ood):
     p_in, p_ood = member_proba(model, X_te), member_proba(model, X_ood)
     proba = p_in.mean(axis=0)
-    mi_in, mi_ood = common.mutual_information(p_in), common.mutual_information(p_ood)
-    h_in, h_ood = common.entropy(proba), common.entropy(p_ood.mean(axis=0))
+    mi_in, mi_ood = scoring.mutual_information(p_in), scoring.mutual_information(p_ood)
+    h_in, h_ood = scoring.entropy(proba), scoring.entropy(p_ood.mean(axis=0))
     is_ood = np.r_[np.zeros(len(X_te)), np.ones(len(X_ood))]
     weight_div = weight_diversity(model, n=N_DIVERSITY, random_state=0)
     return {
         "weight_diversity": weight_div,
         "weight_diversity_mean": float(np.mean(list(weight_div.values()))),
-        "disagreement_in": common.mean_pairwise_disagreement(p_in),
-        "disagreement_ood": common.mean_pairwise_disagreement(p_ood),
+        "disagreement_in": scoring.mean_pairwise_disagreement(p_in),
+        "disagreement_ood": scoring.mean_pairwise_disagreement(p_ood),
         "mean_mi_in": float(mi_in.mean()),
         "mean_mi_ood": float(mi_ood.mean()),
         "accuracy": float(accuracy_score(y_te, model.classes_[proba.argmax(axis=1)])),
@@ -159,7 +159,7 @@ SCALARS = (
 
 
 def run(seeds, configs=tuple(CONFIGS), quick=False, trace_every=10):
-    extra = {"max_epochs": common.QUICK_EPOCHS} if quick else {}
+    extra = {"max_epochs": QUICK_EPOCHS} if quick else {}
     results = {"configs": {}}
     for name in configs:
         records, trace = [], None
@@ -178,7 +178,7 @@ def run(seeds, configs=tuple(CONFIGS), quick=False, trace_every=10):
             records.append(record)
             if callbacks:
                 trace = dict(model.net_.callbacks_)["diversity_trace"].trace_
-            common.log(
+            log(
                 f"[ablations] {name} seed {seed}: weight div {record['weight_diversity']} "
                 f"disagree in/ood {record['disagreement_in']:.4f}/{record['disagreement_ood']:.4f} "
                 f"MI in/ood {record['mean_mi_in']:.4f}/{record['mean_mi_ood']:.4f} "
@@ -257,7 +257,7 @@ def claims(results):
 
 
 def plot(results, path):
-    plt = common.pyplot()
+    plt = report.pyplot()
     cfg = results["configs"]
     names = list(cfg)
     has_trace = "diversity_trace" in cfg.get("full", {})
@@ -313,7 +313,7 @@ def to_markdown(results, quick, figure):
         "",
     ]
     if quick:
-        lines += [f"**Quick smoke run ({common.QUICK_EPOCHS} epochs): not meaningful.**", ""]
+        lines += [f"**Quick smoke run ({QUICK_EPOCHS} epochs): not meaningful.**", ""]
     cfg = results["configs"]
     layers = list(next(iter(cfg.values()))["mean"]["weight_diversity"])
     head = " | ".join(f"weight div. layer {layer}" for layer in layers)
@@ -338,17 +338,17 @@ def to_markdown(results, quick, figure):
                 v = c[measure]
                 lines.append(
                     f"| {c['claim']} | {measure} | {v['full']:.4f} | {v['ablation']:.4f} | "
-                    f"{common.yes_no(v['holds'])} |"
+                    f"{report.yes_no(v['holds'])} |"
                 )
         elif key == "no_mixer_accuracy_holds":
             lines.append(
                 f"| {c['claim']} | accuracy | {c['full']:.4f} | {c['ablation']:.4f} | "
-                f"{common.yes_no(c['holds'])} |"
+                f"{report.yes_no(c['holds'])} |"
             )
         elif key == "diversity_falls_over_training":
             lines.append(
                 f"| {c['claim']} | weight diversity, peak (epoch {c['peak_epoch']}) vs final | "
-                f"{c['peak']:.4f} | {c['final']:.4f} | {common.yes_no(c['holds'])} |"
+                f"{c['peak']:.4f} | {c['final']:.4f} | {report.yes_no(c['holds'])} |"
             )
     lines += ["", f"![ablations](figures/{figure})", ""]
     return "\n".join(lines)
@@ -371,10 +371,10 @@ def main(argv=None):
     results["environment"] = environment
     stem = common.output_stem(NAME, args.quick)
     figure = f"{stem}.png"
-    plot(results, common.figure_dir(args.out) / figure)
+    plot(results, report.figure_dir(args.out) / figure)
     markdown = to_markdown(results, args.quick, figure)
     paths = common.write_outputs(results, markdown, args.out, stem)
-    common.log(f"[ablations] wrote {paths[0]}, {paths[1]}")
+    log(f"[ablations] wrote {paths[0]}, {paths[1]}")
     print(markdown)
 
 

@@ -11,7 +11,7 @@ classifier's defaults, scored under 5-fold stratified cross-validation
 Metrics per fold: accuracy, log loss (``sklearn.metrics.log_loss``), Brier
 score (``sklearn.metrics.brier_score_loss``; multiclass: squared error summed
 over classes) and expected calibration error (top-label, 15 equal-width bins;
-``_common.expected_calibration_error``, since no maintained scikit-learn
+``scoring.expected_calibration_error``, since no maintained scikit-learn
 function exists). The reliability diagram of breast_cancer (binary) uses
 ``sklearn.calibration.CalibrationDisplay`` on the out-of-fold probabilities.
 
@@ -57,7 +57,7 @@ METRICS = ("accuracy", "log_loss", "brier", "ece", "fit_s")
 
 
 def make_method(method, seed, quick=False):
-    extra = {"max_epochs": common.QUICK_EPOCHS} if quick else {}
+    extra = {"max_epochs": QUICK_EPOCHS} if quick else {}
     if method == "hypergan":
         clf = HyperGANClassifier(random_state=seed, **extra)
     elif method == "deep_ensemble":
@@ -74,7 +74,7 @@ def score(y, proba, classes):
         "accuracy": float(accuracy_score(y, classes[proba.argmax(axis=1)])),
         "log_loss": float(log_loss(y, proba, labels=classes)),
         "brier": float(brier_score_loss(y, proba, labels=classes)),
-        "ece": common.expected_calibration_error(y, proba, n_bins=15, classes=classes),
+        "ece": scoring.expected_calibration_error(y, proba, n_bins=15, classes=classes),
     }
 
 
@@ -97,13 +97,13 @@ def run(datasets, methods=METHODS, n_folds=5, seed=0, quick=False):
                 proba = model.predict_proba(X[te])
                 proba_oof[te] = proba
                 records.append({"fold": k, "fit_s": fit_s, **score(y[te], proba, classes)})
-                common.log(
+                log(
                     f"[calibration] {name} {method} fold {k}: acc {records[-1]['accuracy']:.4f} "
                     f"ll {records[-1]['log_loss']:.4f} ece {records[-1]['ece']:.4f} "
                     f"fit {fit_s:.1f}s"
                 )
             per_method[method] = {
-                "params": common.jsonable_params(model),
+                "params": jsonable_params(model),
                 "per_fold": records,
                 "mean": {m: float(np.mean([r[m] for r in records])) for m in METRICS},
                 "std": {m: float(np.std([r[m] for r in records])) for m in METRICS},
@@ -154,7 +154,7 @@ def goals(results):
 
 def plot_reliability(oof, methods, path, dataset="breast_cancer", n_bins=10):
     """sklearn's CalibrationDisplay on the out-of-fold probabilities of class 1."""
-    plt = common.pyplot()
+    plt = report.pyplot()
     fig, (ax, ax_hist) = plt.subplots(
         2, 1, figsize=(5.5, 7), gridspec_kw={"height_ratios": [2, 1]}, sharex=True
     )
@@ -187,7 +187,7 @@ def to_markdown(results, quick, figure):
         "",
     ]
     if quick:
-        lines += [f"**Quick smoke run ({common.QUICK_EPOCHS} epochs): not meaningful.**", ""]
+        lines += [f"**Quick smoke run ({QUICK_EPOCHS} epochs): not meaningful.**", ""]
     for name, res in results["datasets"].items():
         lines += [
             f"## {name} ({res['n_samples']} rows, {res['n_features']} features, "
@@ -206,12 +206,12 @@ def to_markdown(results, quick, figure):
             )
         lines.append("")
         if name in results["goals"]:
-            lines += [*common.goal_table(results["goals"][name]), ""]
+            lines += [*report.goal_table(results["goals"][name]), ""]
     if figure:
         lines += [f"![reliability diagram](figures/{figure})", ""]
     lines += [
         "ECE: top-label, 15 equal-width bins on the maximum probability "
-        "(`_common.expected_calibration_error`; no maintained library function was used). "
+        "(`scoring.expected_calibration_error`; no maintained library function was used). "
         "Brier: `sklearn.metrics.brier_score_loss` (binary: of class 1; multiclass: squared "
         "error summed over classes, range [0, 2]).",
         "",
@@ -237,10 +237,10 @@ def main(argv=None):
     figure = None
     if "breast_cancer" in args.datasets:
         figure = f"{stem}_breast_cancer.png"
-        plot_reliability(oof, args.methods, common.figure_dir(args.out) / figure)
+        plot_reliability(oof, args.methods, report.figure_dir(args.out) / figure)
     markdown = to_markdown(results, args.quick, figure)
     paths = common.write_outputs(results, markdown, args.out, stem)
-    common.log(f"[calibration] wrote {paths[0]}, {paths[1]}")
+    log(f"[calibration] wrote {paths[0]}, {paths[1]}")
     print(markdown)
 
 

@@ -82,7 +82,7 @@ def load_data(seed, test_size=0.3):
 
 def make_method(method, arch, seed, quick=False):
     """The method with its defaults; only the architecture is chosen here."""
-    extra = {"max_epochs": common.QUICK_EPOCHS} if quick else {}
+    extra = {"max_epochs": QUICK_EPOCHS} if quick else {}
     if method == "hypergan":
         target = mlp() if arch == "mlp" else conv2d(INPUT_SHAPE)
         return HyperGANClassifier(target, random_state=seed, **extra)
@@ -103,7 +103,7 @@ def scores(model, X):
         return model.predict_proba(X), u.epistemic, u.total
     member = model.predict_member_proba(X)
     proba = member.mean(axis=0)
-    return proba, common.mutual_information(member), common.entropy(proba)
+    return proba, scoring.mutual_information(member), scoring.entropy(proba)
 
 
 def evaluate(model, X_te, y_te, X_ood):
@@ -115,7 +115,7 @@ def evaluate(model, X_te, y_te, X_ood):
         "accuracy": float(accuracy_score(y_te, classes[proba.argmax(axis=1)])),
         "log_loss": float(log_loss(y_te, proba, labels=classes)),
         "brier": float(brier_score_loss(y_te, proba, labels=classes)),
-        "ece": common.expected_calibration_error(y_te, proba, n_bins=15, classes=classes),
+        "ece": scoring.expected_calibration_error(y_te, proba, n_bins=15, classes=classes),
         "auroc_epistemic": float(roc_auc_score(is_ood, np.r_[epi_in, epi_ood])),
         "auroc_entropy": float(roc_auc_score(is_ood, np.r_[tot_in, tot_ood])),
         "mean_epistemic_in": float(epi_in.mean()),
@@ -158,14 +158,14 @@ def run(seeds, archs=ARCHS, methods=METHODS, quick=False):
                 fit_s = time.perf_counter() - t0
                 metrics, raw = evaluate(model, X_te, y_te, X_ood)
                 records.append({"seed": seed, "fit_s": fit_s, **metrics})
-                common.log(
+                log(
                     f"[ood_digits] {arch} {method} seed {seed}: acc {metrics['accuracy']:.4f} "
                     f"ece {metrics['ece']:.4f} auroc(MI) {metrics['auroc_epistemic']:.4f} "
                     f"auroc(H) {metrics['auroc_entropy']:.4f} fit {fit_s:.1f}s"
                 )
                 if seed == seeds[0]:
                     plots[(arch, method)] = raw
-                    params = common.jsonable_params(model)
+                    params = jsonable_params(model)
             per_method[method] = {
                 "params": params,
                 "per_seed": records,
@@ -213,7 +213,7 @@ def goals(results):
 
 def plot(plots, arch, methods, path):
     """Histograms of the epistemic score (top row) and total entropy (bottom row)."""
-    plt = common.pyplot()
+    plt = report.pyplot()
     fig, axes = plt.subplots(2, len(methods), figsize=(4 * len(methods), 6.4), squeeze=False)
     for j, method in enumerate(methods):
         raw = plots[(arch, method)]
@@ -250,7 +250,7 @@ def to_markdown(results, quick, figures):
         "",
     ]
     if quick:
-        lines += [f"**Quick smoke run ({common.QUICK_EPOCHS} epochs): not meaningful.**", ""]
+        lines += [f"**Quick smoke run ({QUICK_EPOCHS} epochs): not meaningful.**", ""]
     for arch, per_method in results["archs"].items():
         lines += [
             f"## {arch}",
@@ -269,13 +269,13 @@ def to_markdown(results, quick, figures):
             )
         lines.append("")
         if arch in results["goals"]:
-            lines += [*common.goal_table(results["goals"][arch]), ""]
+            lines += [*report.goal_table(results["goals"][arch]), ""]
         if arch in figures:
             lines += [f"![{arch}](figures/{figures[arch]})", ""]
     lines += [
         "Brier: `sklearn.metrics.brier_score_loss` on the class-probability matrix (squared "
         "error summed over classes, mean over rows; range [0, 2]). ECE: top-label, 15 "
-        "equal-width bins (`_common.expected_calibration_error`; no maintained library "
+        "equal-width bins (`scoring.expected_calibration_error`; no maintained library "
         "function was used). A single network has no epistemic score (MI = 0 everywhere), "
         "so its MI AUROC is 0.5.",
         "",
@@ -298,14 +298,14 @@ def main(argv=None):
     results["total_s"] = time.perf_counter() - t0
     results["environment"] = environment
     stem = common.output_stem(NAME, args.quick)
-    fig_dir = common.figure_dir(args.out)
+    fig_dir = report.figure_dir(args.out)
     figures = {}
     for arch in args.archs:
         figures[arch] = f"{stem}_{arch}.png"
         plot(plots, arch, args.methods, fig_dir / figures[arch])
     markdown = to_markdown(results, args.quick, figures)
     paths = common.write_outputs(results, markdown, args.out, stem)
-    common.log(f"[ood_digits] wrote {paths[0]}, {paths[1]} and {len(figures)} figures")
+    log(f"[ood_digits] wrote {paths[0]}, {paths[1]} and {len(figures)} figures")
     print(markdown)
 
 

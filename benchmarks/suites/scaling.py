@@ -86,7 +86,7 @@ def scale_rows(sizes, batch_size, seed):
         X, y = make_data(n, seed)
         res = {"rows": n, **time_fit(X, y, batch_size=batch_size, random_state=seed)}
         rows.append(res)
-        _common.log(f"rows {n:>9,}: {res['epoch_s']:.2f} s/epoch ({res['steps']} steps), fit {res['fit_s']:.2f} s")
+        log(f"rows {n:>9,}: {res['epoch_s']:.2f} s/epoch ({res['steps']} steps), fit {res['fit_s']:.2f} s")
     return {"batch_size": batch_size, **_with_slopes(rows, "rows")}
 
 
@@ -96,7 +96,7 @@ def scale_networks(counts, n_rows, seed):
     for b in counts:
         res = {"n_networks": b, **time_fit(X, y, n_networks=b, random_state=seed)}
         rows.append(res)
-        _common.log(f"n_networks {b:>3}: {res['epoch_s']:.2f} s/epoch")
+        log(f"n_networks {b:>3}: {res['epoch_s']:.2f} s/epoch")
     return {"n_rows": n_rows, **_with_slopes(rows, "n_networks")}
 
 
@@ -181,7 +181,7 @@ def prediction_memory(n_rows, n_samples, seed, threads):
     res["limit_bytes"] = MEMORY_LIMIT
     res["unchunked_hidden_bytes"] = 4 * n_samples * n_rows * 50
     res["under_limit"] = res["peak_rss_bytes"] < MEMORY_LIMIT
-    _common.log(
+    log(
         f"predict {n_rows:,} rows x {n_samples} networks: {res['predict_s']:.1f} s, "
         f"peak RSS {res['peak_rss_bytes'] / GIB:.2f} GiB; checking chunking"
     )
@@ -242,9 +242,9 @@ def to_markdown(r):
         f"| max abs difference, {mem['unchunked_rows']:,} rows chunked vs one pass | "
         f"{mem['unchunked_max_abs_diff']:.2e} (identical: {mem['unchunked_identical']}) |",
         "",
-        f"Peak RSS under 2 GiB: {_common.yes_no(mem['under_limit'])}; chunking leaves the "
+        f"Peak RSS under 2 GiB: {report.yes_no(mem['under_limit'])}; chunking leaves the "
         f"predictions unchanged (within 1e-6 x the largest std): "
-        f"{_common.yes_no(mem['chunking_agrees'])}.",
+        f"{report.yes_no(mem['chunking_agrees'])}.",
         "",
         "Shared machine: other processes compete for the cores, so times vary from run "
         "to run.",

@@ -81,7 +81,7 @@ def matmul_gflops(size=2048, repeats=5, device="cpu"):
 
     def product():
         a @ b
-        _common.synchronize(device)
+        synchronize(device)
 
     product()  # warm-up
     best = min(_timed(product)[0] for _ in range(repeats))
@@ -129,7 +129,7 @@ def to_markdown(results):
         "# Prediction speed: batched `predict_uncertainty` vs a loop over the networks",
         "",
         f"{r['n_networks']} networks (`n_samples`), default `mlp((50,))` target, "
-        f"{N_FEATURES} features; device: {_common.device_line(r)}; torch threads: "
+        f"{N_FEATURES} features; device: {report.device_line(r)}; torch threads: "
         f"{r['environment']['torch_threads']}. "
         "Times are the minimum (median) of "
         f"{r['repeats']} alternating runs ({max(2, r['repeats'] // 2)} above 10,000 rows), in "
@@ -147,15 +147,15 @@ def to_markdown(results):
             f"| {s['rows']:,} | {s['batched_s']['min']:.4f} ({s['batched_s']['median']:.4f}) "
             f"| {s['loop_s']['min']:.4f} ({s['loop_s']['median']:.4f}) "
             f"| **{s['speedup']:.1f}x** | {s['batched_gflops']:.2f} "
-            f"| {100 * s['batched_gflops'] / r['matmul_gflops']:.0f} % | {_common.yes_no(s['agree'])} |"
+            f"| {100 * s['batched_gflops'] / r['matmul_gflops']:.0f} % | {report.yes_no(s['agree'])} |"
         )
     g = r["goals"]
     lines += [
         "",
         "Goals:",
         "",
-        f"- faster than the loop at every size: {_common.yes_no(g['faster_everywhere'])}",
-        f"- at least 5x at <= 1,000 rows: {_common.yes_no(g['5x_small'])}",
+        f"- faster than the loop at every size: {report.yes_no(g['faster_everywhere'])}",
+        f"- at least 5x at <= 1,000 rows: {report.yes_no(g['5x_small'])}",
         "",
         "Shared machine: other processes compete for the cores, so absolute times vary "
         "from run to run; the ratios come from runs interleaved in one process.",
@@ -177,7 +177,7 @@ def main(argv=None):
     sizes = args.sizes or ([100, 1000, 10000] if args.quick else [100, 1000, 10000, 100000])
     repeats = args.repeats or (3 if args.quick else 7)
 
-    _common.log(f"fitting the model ({args.n_samples} prediction networks)")
+    log(f"fitting the model ({args.n_samples} prediction networks)")
     est = make_model(args.n_samples, args.seed, device=args.device)
     # The same networks predict averages, moved to the device once (as a user
     # keeping an ensemble on the GPU would).
@@ -190,7 +190,7 @@ def main(argv=None):
         "n_features": N_FEATURES,
         "hidden": HIDDEN,
         "repeats": repeats,
-        "estimator": _common.jsonable_params(est),
+        "estimator": jsonable_params(est),
         "sizes": [],
     }
     for rows in sizes:
@@ -199,7 +199,7 @@ def main(argv=None):
         bench_size(est, networks, min(rows, 100), 1, args.seed)  # warm-up
         res = bench_size(est, networks, rows, n_rep, args.seed)
         results["sizes"].append(res)
-        _common.log(
+        log(
             f"{rows:>9,} rows: batched {res['batched_s']['min']:.4f}s  loop {res['loop_s']['min']:.4f}s  "
             f"speedup {res['speedup']:.1f}x  {res['batched_gflops']:.2f} GFLOP/s"
         )

@@ -53,7 +53,7 @@ def make_data(n_rows, seed):
 def _fit_timed(est, X, y):
     t0 = time.perf_counter()
     est.fit(X, y)
-    _common.synchronize(est.device)  # the ensemble's last steps may still be queued
+    synchronize(est.device)  # the ensemble's last steps may still be queued
     return time.perf_counter() - t0
 
 
@@ -83,7 +83,7 @@ def run(n_rows, epochs, repeats, seed, batch_size=None, device="cpu"):
         _fit_timed(no_disc, X, y)
         times["hypergan_beta0_history"] += [float(d) for d in no_disc.history_[:, "dur"]]
         times["ensemble_wall"].append(_fit_timed(ensemble, X, y) / epochs)
-        _common.log(
+        log(
             f"repeat {r + 1}/{repeats}: hypergan {np.median(times['hypergan_history']):.2f} s/epoch, "
             f"ensemble {np.median(times['ensemble_wall']):.2f} s/epoch"
         )
@@ -107,8 +107,8 @@ def run(n_rows, epochs, repeats, seed, batch_size=None, device="cpu"):
             "ensemble_5_members": 1e3 * ens / steps,
         },
         "estimators": {
-            "hypergan": _common.jsonable_params(hyper),
-            "ensemble": _common.jsonable_params(ensemble),
+            "hypergan": jsonable_params(hyper),
+            "ensemble": jsonable_params(ensemble),
         },
     }
 
@@ -117,7 +117,7 @@ def to_markdown(results):
     lines = [
         "# Training speed: seconds per epoch, HyperGAN vs a 5-member deep ensemble",
         "",
-        f"Device: {_common.device_line(results)}; torch threads: "
+        f"Device: {report.device_line(results)}; torch threads: "
         f"{results['environment']['torch_threads']}. "
         "Median (minimum) seconds per epoch over the epochs and alternating repeats. "
         "HyperGAN runs with `early_stopping=False` here, so both methods train on the same "
@@ -160,7 +160,7 @@ def _config_markdown(r):
         f"| {r['ms_per_step']['ensemble_5_members']:.2f} | 1.00x |",
         "",
         f"Goal: a HyperGAN epoch no slower than the ensemble's: "
-        f"{_common.yes_no(r['goal_met'])} ({r['ratio_hypergan_to_ensemble']:.2f}x).",
+        f"{report.yes_no(r['goal_met'])} ({r['ratio_hypergan_to_ensemble']:.2f}x).",
         "",
     ]
     return lines
@@ -189,7 +189,7 @@ def main(argv=None):
     repeats = args.repeats or (1 if args.quick else 3)
     results = {"benchmark": "speed_train", "device": args.device, "configs": []}
     for b in args.batch_sizes:
-        _common.log(f"batch size {b}")
+        log(f"batch size {b}")
         batch = None if b == "default" else int(b)
         config = run(n_rows, epochs, repeats, args.seed, batch, args.device)
         config["goal_met"] = config["ratio_hypergan_to_ensemble"] <= 1.0

@@ -5,21 +5,17 @@ Ratzlaff & Fuxin (2019) and the Deep Ensembles paper. Each method is a
 ``make_pipeline(StandardScaler(), regressor)`` with the regressor's defaults:
 
 - ``hypergan``: :class:`sk_hypergan.HyperGANRegressor` (defaults);
-- ``deep_ensemble``: 5 Gaussian-output MLPs (``baselines.DeepEnsembleRegressor``);
-- ``mc_dropout``: MC-dropout MLP (``baselines.MCDropoutRegressor``).
+- ``reference_ensemble``: the reference batched 5-member ensemble;
+- ``sequential_ensemble``: 5 Gaussian-output MLPs trained one after another
+  (``harness.baselines.DeepEnsembleRegressor``, the older baseline, labelled so);
+- ``mc_dropout``: MC-dropout MLP (``harness.baselines.MCDropoutRegressor``).
 
 They predict on a grid over [-6, 6]. The score is the ratio of the mean
 epistemic std outside the data (``|x| > 4``) to inside (``|x| <= 4``): a model
 that knows where it has seen no data has a ratio well above 1. Goal: HyperGAN's
-ratio >= 3. The data are fixed (``--data-seed``); the methods are fitted with
-several seeds (``--n-seeds``) and the figure shows the first.
-
-Run::
-
-    python benchmarks/toy1d.py            # full (a minute or two)
-    python benchmarks/toy1d.py --quick    # smoke test
-
-Writes ``toy1d.json``, ``toy1d.md`` and ``figures/toy1d.png`` under ``--out``.
+ratio >= 3. The data are fixed (seed 0); the methods are fitted with 5 model seeds
+from ``--seed`` on (quick: one, a few epochs) and the figure shows the first.
+Writes ``figures/toy1d.png`` beside the results.
 """
 
 from __future__ import annotations
@@ -27,27 +23,23 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-
-from sk_hypergan import HyperGANRegressor
 from sk_hypergan.display import UncertaintyBandDisplay
 
-try:  # imported as ``benchmarks.toy1d``
-    from . import _common as common
-    from .baselines import DeepEnsembleRegressor, MCDropoutRegressor
-except ImportError:  # run as a script
-    import _common as common
-    from baselines import DeepEnsembleRegressor, MCDropoutRegressor
+from harness import methods as registry
+from harness import results as report
+from harness.env import log
+from harness.methods import QUICK_EPOCHS, jsonable_params
 
 NAME = "toy1d"
-METHODS = ("hypergan", "deep_ensemble", "mc_dropout")
+METHODS = ("hypergan", "reference_ensemble", "sequential_ensemble", "mc_dropout")
 LABELS = {
     "hypergan": "HyperGAN",
-    "deep_ensemble": "Deep ensemble (5)",
+    "reference_ensemble": "Reference ensemble (5, batched)",
+    "sequential_ensemble": "Deep ensemble (5, one after another)",
     "mc_dropout": "MC dropout",
 }
 GOAL_RATIO = 3.0
+N_SEEDS = 5
 N_POINTS, NOISE_STD, DATA_RANGE, GRID_RANGE = 20, 3.0, 4.0, 6.0
 
 
@@ -64,17 +56,8 @@ def make_data(seed):
 
 
 def make_method(method, seed, quick=False):
-    """The method's pipeline with the regressor's defaults (``--quick``: fewer epochs)."""
-    extra = {"max_epochs": common.QUICK_EPOCHS} if quick else {}
-    if method == "hypergan":
-        reg = HyperGANRegressor(random_state=seed, **extra)
-    elif method == "deep_ensemble":
-        reg = DeepEnsembleRegressor(n_members=5, random_state=seed, **extra)
-    elif method == "mc_dropout":
-        reg = MCDropoutRegressor(random_state=seed, **extra)
-    else:
-        raise ValueError(f"Unknown method {method!r}")
-    return make_pipeline(StandardScaler(), reg)
+    """The method's pipeline from the registry, with its defaults (quick: fewer epochs)."""
+    return registry.make(method, seed, N_POINTS, quick)
 
 
 def predict_uncertainty(pipeline, X):
@@ -101,7 +84,7 @@ def evaluate(u, grid):
     }
 
 
-def run(seeds, data_seed=0, quick=False, grid_size=401):
+def measure(seeds, data_seed=0, quick=False, grid_size=401):
     X, y = make_data(data_seed)
     grid = np.linspace(-GRID_RANGE, GRID_RANGE, grid_size)
     results = {"methods": {}, "curves": {}}
@@ -115,7 +98,7 @@ def run(seeds, data_seed=0, quick=False, grid_size=401):
             u = predict_uncertainty(model, grid[:, None])
             record = {"seed": seed, "fit_s": fit_s, **evaluate(u, grid)}
             per_seed.append(record)
-            common.log(
+            log(
                 f"[toy1d] {method} seed {seed}: ratio {record['ratio']:.2f} "
                 f"(epistemic in {record['epistemic_std_inside']:.2f}, "
                 f"out {record['epistemic_std_outside']:.2f}), fit {fit_s:.1f}s"
@@ -126,7 +109,7 @@ def run(seeds, data_seed=0, quick=False, grid_size=401):
                     "std": u.std,
                     "epistemic_std": u.epistemic_std,
                 }
-                results["methods"][method] = {"params": common.jsonable_params(model)}
+                results["methods"][method] = {"params": jsonable_params(model)}
         ratios = np.array([r["ratio"] for r in per_seed])
         summary = {
             key: float(np.mean([r[key] for r in per_seed]))
@@ -153,7 +136,7 @@ def run(seeds, data_seed=0, quick=False, grid_size=401):
 
 
 def plot(results, path):
-    plt = common.pyplot()
+    plt = report.pyplot()
     grid = np.asarray(results["data"]["grid"])
     x, y = np.asarray(results["data"]["x"]), np.asarray(results["data"]["y"])
     fig, axes = plt.subplots(1, len(METHODS), figsize=(5 * len(METHODS), 4.2), sharey=True)
@@ -181,7 +164,7 @@ def plot(results, path):
     plt.close(fig)
 
 
-def to_markdown(results, quick):
+def _report(results, quick):
     lines = [
         "# 1-D toy regression (HyperGAN paper, Sec. 5)",
         "",
@@ -192,7 +175,7 @@ def to_markdown(results, quick):
         "",
     ]
     if quick:
-        lines += [f"**Quick smoke run ({common.QUICK_EPOCHS} epochs): not meaningful.**", ""]
+        lines += [f"**Quick smoke run ({QUICK_EPOCHS} epochs): not meaningful.**", ""]
     lines += [
         "| method | epistemic std, \\|x\\| <= 4 | epistemic std, \\|x\\| > 4 | ratio out/in "
         "(min-max over seeds) | RMSE vs x^3 inside | expected NLL inside | fit s |",
@@ -213,8 +196,8 @@ def to_markdown(results, quick):
         "",
         "| goal | HyperGAN | holds (mean) | holds for every seed |",
         "|---|---|---|---|",
-        f"| {g['goal']} | {g['value']:.2f} | {common.yes_no(g['holds'])} | "
-        f"{common.yes_no(g['holds_for_every_seed'])} |",
+        f"| {g['goal']} | {g['value']:.2f} | {report.yes_no(g['holds'])} | "
+        f"{report.yes_no(g['holds_for_every_seed'])} |",
         "",
         "Expected NLL inside: the Gaussian NLL of a fresh observation at the grid points "
         "with |x| <= 4, averaged over the known noise N(0, 9).",
@@ -225,28 +208,26 @@ def to_markdown(results, quick):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = common.make_parser(__doc__.splitlines()[0])
-    parser.add_argument("--data-seed", type=int, default=0, help="seed of the 20 points")
-    parser.add_argument("--n-seeds", type=int, default=5, help="model seeds (full run)")
-    args = parser.parse_args(argv)
-    common.set_threads(args.threads)
-    environment = common.environment(argv)  # the code and commit at the start
-    n_seeds = 1 if args.quick else args.n_seeds
-    seeds = [args.seed + i for i in range(n_seeds)]
-    t0 = time.perf_counter()
-    results = run(seeds, data_seed=args.data_seed, quick=args.quick)
-    results["quick"] = args.quick
-    results["total_s"] = time.perf_counter() - t0
-    results["environment"] = environment
-    stem = common.output_stem(NAME, args.quick)
-    figure = common.figure_dir(args.out) / f"{stem}.png"
-    plot(results, figure)
-    markdown = to_markdown(results, args.quick).replace("figures/toy1d.png", f"figures/{stem}.png")
-    paths = common.write_outputs(results, markdown, args.out, stem)
-    common.log(f"[toy1d] wrote {paths[0]}, {paths[1]}, {figure}")
-    print(markdown)
+def run(opts):
+    """Run the suite (``--seed``: first model seed; quick: one seed, a few epochs) and draw
+    the figure under ``<out>/figures``."""
+    seeds = [opts.seed + i for i in range(1 if opts.quick else N_SEEDS)]
+    results = measure(seeds, data_seed=0, quick=opts.quick)
+    results["quick"] = opts.quick
+    results["figure"] = f"{report.stem(NAME, opts.quick, tag=opts.tag)}.png"
+    plot(results, report.figure_dir(opts.out) / results["figure"])
+    return results
 
 
-if __name__ == "__main__":
-    main()
+def blocks(results, style="md"):
+    """``ratios``: each method's epistemic std outside the data over inside."""
+    rows = [[LABELS.get(m, m), f"{r['mean']['ratio']:.2f}", f"{r['mean']['rmse_vs_true_inside']:.2f}"]
+            for m, r in results["methods"].items()]
+    return {"ratios": report.table(["method", "epistemic std out / in", "RMSE to x^3 inside"], rows,
+                                   style)}
+
+
+def to_markdown(results):
+    """The report, with the figure."""
+    return _report(results, results["quick"]).replace(
+        "figures/toy1d.png", f"figures/{results['figure']}")
