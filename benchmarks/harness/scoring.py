@@ -102,7 +102,7 @@ def expected_calibration_error(y_true, proba, n_bins=15, classes=None):
 
 
 def classification_scores(y, proba, classes):
-    """Accuracy, log loss, multi-class Brier score and ECE of predicted probabilities.
+    """Accuracy, log loss, Brier score (:func:`brier`) and ECE of predicted probabilities.
 
     Parameters
     ----------
@@ -117,13 +117,22 @@ def classification_scores(y, proba, classes):
     """
     proba = np.asarray(proba, dtype=float)
     classes = np.asarray(classes)
-    onehot = (np.asarray(y)[:, None] == classes[None, :]).astype(float)
     return {
         "accuracy": float(accuracy_score(y, classes[proba.argmax(1)])),
         "log_loss": float(log_loss(y, proba, labels=classes)),
-        "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
+        "brier": brier(y, proba, classes),
         "ece": expected_calibration_error(y, proba, classes=classes),
     }
+
+
+def brier(y, proba, classes):
+    """Brier score as ``sklearn.metrics.brier_score_loss`` defines it from 1.7 on: binary,
+    the mean squared error of the positive class's probability; multiclass, the squared
+    error summed over classes (written here: 1.6 takes no multiclass input)."""
+    onehot = (np.asarray(y)[:, None] == np.asarray(classes)[None, :]).astype(float)
+    if len(classes) == 2:
+        return float(np.mean((proba[:, 1] - onehot[:, 1]) ** 2))
+    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
 
 
 def entropy(p):

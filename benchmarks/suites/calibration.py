@@ -6,7 +6,9 @@ classifier's defaults, scored under 5-fold stratified cross-validation
 
 - ``hypergan``: :class:`sk_hypergan.HyperGANClassifier` (defaults, MLP target);
 - ``deep_ensemble``: 5 MLPs (``baselines.DeepEnsembleClassifier``);
-- ``single``: one MLP of the same architecture (``baselines.SingleNetworkClassifier``).
+- ``single``: one MLP of the same architecture (``baselines.SingleNetworkClassifier``);
+- ``logistic``, ``hist_gradient_boosting``: scikit-learn's ``LogisticRegression`` and
+  ``HistGradientBoostingClassifier`` (the registry's specs).
 
 Metrics per fold: accuracy, log loss (``sklearn.metrics.log_loss``), Brier
 score (``sklearn.metrics.brier_score_loss``; multiclass: squared error summed
@@ -19,13 +21,8 @@ Goals (per dataset, means over folds): HyperGAN's ECE and log loss no worse
 than the single network's; its accuracy within 1 point of the deep ensemble's
 (not more than 0.01 below it).
 
-Run::
-
-    python benchmarks/calibration.py            # full (a few minutes)
-    python benchmarks/calibration.py --quick    # smoke test
-
-Writes ``calibration.json``, ``calibration.md`` and
-``figures/calibration_breast_cancer.png`` under ``--out``.
+Quick: 2 folds, a few epochs. Writes ``figures/<stem>_breast_cancer.png`` beside the
+results.
 """
 
 from __future__ import annotations
@@ -35,50 +32,42 @@ import time
 import numpy as np
 from sklearn.calibration import CalibrationDisplay
 from sklearn.datasets import load_breast_cancer, load_wine
-from sklearn.metrics import accuracy_score, brier_score_loss, log_loss
+from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from sk_hypergan import HyperGANClassifier
-
-try:  # imported as ``benchmarks.calibration``
-    from . import _common as common
-    from .baselines import DeepEnsembleClassifier, SingleNetworkClassifier
-except ImportError:  # run as a script
-    import _common as common
-    from baselines import DeepEnsembleClassifier, SingleNetworkClassifier
+from harness import methods as registry
+from harness import results as report
+from harness import scoring
+from harness.env import log
+from harness.methods import QUICK_EPOCHS, jsonable_params
 
 NAME = "calibration"
 DATASETS = {"breast_cancer": load_breast_cancer, "wine": load_wine}
-METHODS = ("hypergan", "deep_ensemble", "single")
-LABELS = {"hypergan": "HyperGAN", "deep_ensemble": "Deep ensemble (5)", "single": "Single network"}
+METHODS = ("hypergan", "deep_ensemble", "single", "logistic", "hist_gradient_boosting")
+#: The suite's method names -> the registry's.
+REGISTRY_NAMES = {"hypergan": "hypergan_classifier", "deep_ensemble": "deep_ensemble_classifier",
+                  "single": "single_network"}
+LABELS = {"hypergan": "HyperGAN", "deep_ensemble": "Deep ensemble (5, one after another)",
+          "single": "Single network", "logistic": "LogisticRegression",
+          "hist_gradient_boosting": "HistGradientBoosting"}
 METRICS = ("accuracy", "log_loss", "brier", "ece", "fit_s")
 
 
 def make_method(method, seed, quick=False):
-    extra = {"max_epochs": QUICK_EPOCHS} if quick else {}
-    if method == "hypergan":
-        clf = HyperGANClassifier(random_state=seed, **extra)
-    elif method == "deep_ensemble":
-        clf = DeepEnsembleClassifier(n_members=5, random_state=seed, **extra)
-    elif method == "single":
-        clf = SingleNetworkClassifier(random_state=seed, **extra)
-    else:
-        raise ValueError(f"Unknown method {method!r}")
-    return make_pipeline(StandardScaler(), clf)
+    """The method's estimator from the registry (quick: a few epochs)."""
+    return registry.make(REGISTRY_NAMES.get(method, method), seed, 0, quick)
 
 
 def score(y, proba, classes):
     return {
         "accuracy": float(accuracy_score(y, classes[proba.argmax(axis=1)])),
         "log_loss": float(log_loss(y, proba, labels=classes)),
-        "brier": float(brier_score_loss(y, proba, labels=classes)),
+        "brier": scoring.brier(y, proba, classes),
         "ece": scoring.expected_calibration_error(y, proba, n_bins=15, classes=classes),
     }
 
 
-def run(datasets, methods=METHODS, n_folds=5, seed=0, quick=False):
+def measure(datasets, methods=METHODS, n_folds=5, seed=0, quick=False):
     results = {"datasets": {}}
     oof = {}
     for name in datasets:
@@ -126,7 +115,7 @@ def goals(results):
     out = {}
     for name, res in results["datasets"].items():
         per = res["methods"]
-        if not set(METHODS) <= set(per):
+        if not {"hypergan", "deep_ensemble", "single"} <= set(per):
             continue
         hg, de, single = (per[m]["mean"] for m in ("hypergan", "deep_ensemble", "single"))
         out[name] = {
@@ -177,7 +166,7 @@ def plot_reliability(oof, methods, path, dataset="breast_cancer", n_bins=10):
     plt.close(fig)
 
 
-def to_markdown(results, quick, figure):
+def _report(results, quick, figure):
     lines = [
         "# Calibration under 5-fold cross-validation (breast_cancer, wine)",
         "",
@@ -219,30 +208,30 @@ def to_markdown(results, quick, figure):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = common.make_parser(__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--folds", type=int, default=5)
-    args = parser.parse_args(argv)
-    common.set_threads(args.threads)
-    environment = common.environment(argv)  # the code and commit at the start
-    n_folds = 2 if args.quick else args.folds
-    t0 = time.perf_counter()
-    results, oof = run(args.datasets, args.methods, n_folds, args.seed, quick=args.quick)
-    results["quick"] = args.quick
-    results["total_s"] = time.perf_counter() - t0
-    results["environment"] = environment
-    stem = common.output_stem(NAME, args.quick)
-    figure = None
-    if "breast_cancer" in args.datasets:
-        figure = f"{stem}_breast_cancer.png"
-        plot_reliability(oof, args.methods, report.figure_dir(args.out) / figure)
-    markdown = to_markdown(results, args.quick, figure)
-    paths = common.write_outputs(results, markdown, args.out, stem)
-    log(f"[calibration] wrote {paths[0]}, {paths[1]}")
-    print(markdown)
+def run(opts):
+    """Run the suite (``--datasets``, ``--methods``, ``--seed``) and draw the figure."""
+    names = opts.datasets or list(DATASETS)
+    methods = opts.methods or list(METHODS)
+    results, oof = measure(names, methods, 2 if opts.quick else 5, opts.seed, opts.quick)
+    results.update(quick=opts.quick, methods=methods, figure=None)
+    if "breast_cancer" in names:
+        results["figure"] = f"{report.stem(NAME, opts.quick, tag=opts.tag)}_breast_cancer.png"
+        plot_reliability(oof, methods, report.figure_dir(opts.out) / results["figure"])
+    return results
 
 
-if __name__ == "__main__":
-    main()
+def blocks(results, style="md"):
+    """``table``: accuracy, log loss and ECE per data set and method (means over folds)."""
+    rows = []
+    for name, entry in results["datasets"].items():
+        for method, r in entry["methods"].items():
+            m = r["mean"]
+            rows.append([name, LABELS.get(method, method), f"{m['accuracy']:.3f}",
+                         f"{m['log_loss']:.3f}", f"{m['ece']:.3f}"])
+    return {"table": report.table(["dataset", "method", "accuracy", "log loss", "ECE"], rows,
+                                  style)}
+
+
+def to_markdown(results):
+    """The report, with the reliability diagram."""
+    return _report(results, results["quick"], results["figure"])

@@ -8,15 +8,15 @@ split with its defaults, once with an MLP and once with a small CNN:
 - ``hypergan``: :class:`sk_hypergan.HyperGANClassifier` with target
   ``mlp()`` (one hidden layer of 50) or ``conv2d((1, 8, 8))``;
 - ``deep_ensemble``: 5 networks of the same architecture
-  (``baselines.DeepEnsembleClassifier``);
+  trained one after another (``harness.baselines.DeepEnsembleClassifier``);
 - ``mc_dropout``: ``baselines.MCDropoutClassifier`` (dropout 0.1, 100 passes);
 - ``single``: one network of the same architecture (``baselines.SingleNetworkClassifier``).
 
 On the 0-4 test split: accuracy, log loss, Brier score
-(``sklearn.metrics.brier_score_loss`` with multiclass probabilities: the mean
+(``harness.scoring.brier``, as ``sklearn.metrics.brier_score_loss`` from 1.7: the mean
 over rows of the squared error summed over classes, range [0, 2]) and the
 expected calibration error (15 equal-width bins on the maximum probability;
-written in ``_common.py`` because no maintained scikit-learn function exists).
+written in ``harness/scoring.py`` because no maintained scikit-learn function exists).
 OOD: ``sklearn.metrics.roc_auc_score`` for telling all digits 5-9 (positive)
 from the 0-4 test split, scored with the epistemic uncertainty (mutual
 information between the prediction and the network, "BALD") and with the
@@ -27,13 +27,8 @@ its accuracy within 1 point of the deep ensemble's (not more than 0.01
 below it); its ECE no worse than the
 single network's.
 
-Run::
-
-    python benchmarks/ood_digits.py            # full (a few minutes)
-    python benchmarks/ood_digits.py --quick    # smoke test
-
-Writes ``ood_digits.json``, ``ood_digits.md`` and
-``figures/ood_digits_<arch>.png`` under ``--out``.
+Seeds: ``--splits`` (default 0-2: the split and model seeds). Quick: seed 0, a few
+epochs. Writes ``figures/<stem>_<arch>.png`` beside the results.
 """
 
 from __future__ import annotations
@@ -42,19 +37,18 @@ import time
 
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_score
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from sk_hypergan import HyperGANClassifier
 from sk_hypergan.display import UncertaintyHistogramDisplay
 from sk_hypergan.targets import conv2d, mlp
 
-try:  # imported as ``benchmarks.ood_digits``
-    from . import _common as common
-    from .baselines import DeepEnsembleClassifier, MCDropoutClassifier, SingleNetworkClassifier
-except ImportError:  # run as a script
-    import _common as common
-    from baselines import DeepEnsembleClassifier, MCDropoutClassifier, SingleNetworkClassifier
+from harness import results as report
+from harness import scoring
+from harness.baselines import DeepEnsembleClassifier, MCDropoutClassifier, SingleNetworkClassifier
+from harness.env import log
+from harness.methods import QUICK_EPOCHS, jsonable_params
 
 NAME = "ood_digits"
 ARCHS = ("mlp", "conv")
@@ -114,7 +108,7 @@ def evaluate(model, X_te, y_te, X_ood):
     return {
         "accuracy": float(accuracy_score(y_te, classes[proba.argmax(axis=1)])),
         "log_loss": float(log_loss(y_te, proba, labels=classes)),
-        "brier": float(brier_score_loss(y_te, proba, labels=classes)),
+        "brier": scoring.brier(y_te, proba, classes),
         "ece": scoring.expected_calibration_error(y_te, proba, n_bins=15, classes=classes),
         "auroc_epistemic": float(roc_auc_score(is_ood, np.r_[epi_in, epi_ood])),
         "auroc_entropy": float(roc_auc_score(is_ood, np.r_[tot_in, tot_ood])),
@@ -143,7 +137,7 @@ METRICS = (
 )
 
 
-def run(seeds, archs=ARCHS, methods=METHODS, quick=False):
+def measure(seeds, archs=ARCHS, methods=METHODS, quick=False):
     results = {"archs": {}}
     plots = {}
     for arch in archs:
@@ -239,7 +233,7 @@ def plot(plots, arch, methods, path):
     plt.close(fig)
 
 
-def to_markdown(results, quick, figures):
+def _report(results, quick, figures):
     lines = [
         "# OOD detection on 8x8 digits: train on 0-4, flag 5-9",
         "",
@@ -283,31 +277,33 @@ def to_markdown(results, quick, figures):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = common.make_parser(__doc__.splitlines()[0])
-    parser.add_argument("--n-seeds", type=int, default=1, help="splits/model seeds")
-    parser.add_argument("--archs", nargs="+", choices=ARCHS, default=list(ARCHS))
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    args = parser.parse_args(argv)
-    common.set_threads(args.threads)
-    environment = common.environment(argv)  # the code and commit at the start
-    seeds = [args.seed + i for i in range(args.n_seeds)]
-    t0 = time.perf_counter()
-    results, plots = run(seeds, args.archs, args.methods, quick=args.quick)
-    results["quick"] = args.quick
-    results["total_s"] = time.perf_counter() - t0
-    results["environment"] = environment
-    stem = common.output_stem(NAME, args.quick)
-    fig_dir = report.figure_dir(args.out)
-    figures = {}
-    for arch in args.archs:
-        figures[arch] = f"{stem}_{arch}.png"
-        plot(plots, arch, args.methods, fig_dir / figures[arch])
-    markdown = to_markdown(results, args.quick, figures)
-    paths = common.write_outputs(results, markdown, args.out, stem)
-    log(f"[ood_digits] wrote {paths[0]}, {paths[1]} and {len(figures)} figures")
-    print(markdown)
+def run(opts):
+    """Run the suite (``--splits``: seeds, default 0-2; ``--methods``) and draw the
+    figures."""
+    seeds = opts.splits or ([0] if opts.quick else [0, 1, 2])
+    methods = opts.methods or list(METHODS)
+    results, plots = measure(seeds, ARCHS, methods, quick=opts.quick)
+    results.update(quick=opts.quick, figures={})
+    stem = report.stem(NAME, opts.quick, tag=opts.tag)
+    for arch in ARCHS:
+        results["figures"][arch] = f"{stem}_{arch}.png"
+        plot(plots, arch, methods, report.figure_dir(opts.out) / results["figures"][arch])
+    return results
 
 
-if __name__ == "__main__":
-    main()
+def blocks(results, style="md"):
+    """``table``: per architecture and method, accuracy, ECE and the OOD AUROCs."""
+    rows = []
+    for arch, per in results["archs"].items():
+        for method, r in per.items():
+            m = r["mean"]
+            rows.append([arch, LABELS.get(method, method), f"{m['accuracy']:.3f}",
+                         f"{m['ece']:.3f}", f"{m['auroc_epistemic']:.3f}",
+                         f"{m['auroc_entropy']:.3f}"])
+    columns = ["target", "method", "accuracy", "ECE", "AUROC (epistemic)", "AUROC (entropy)"]
+    return {"table": report.table(columns, rows, style)}
+
+
+def to_markdown(results):
+    """The report, with the figures."""
+    return _report(results, results["quick"], results["figures"])
