@@ -4,7 +4,7 @@ The paper (Ratzlaff & Fuxin, 2019) reports that without the discriminator the
 diversity of the generated networks drops, and that without the mixer the
 accuracy holds but the diversity "suffers significantly". This script fits
 :class:`sk_hypergan.HyperGANClassifier` (defaults, ``mlp()`` target) on digits
-0-4 (the split of ``ood_digits.py``) in six configurations, changing only the
+0-4 (the split of the ``ood_digits`` suite) in six configurations, changing only the
 switch under test:
 
 - ``full``: the defaults (mixer + discriminator + ``mixup_diversity``);
@@ -34,12 +34,8 @@ Measures:
 The paper's claim "removing D or the mixer lowers diversity" is reported as
 holding or not, whichever way it comes out.
 
-Run::
-
-    python benchmarks/ablations.py            # full (a few minutes)
-    python benchmarks/ablations.py --quick    # smoke test
-
-Writes ``ablations.json``, ``ablations.md`` and ``figures/ablations.png`` under ``--out``.
+Seeds: ``--splits`` (default 0); ``--methods`` picks configurations. Quick: a few
+epochs. Writes ``figures/<stem>.png`` beside the results.
 """
 
 from __future__ import annotations
@@ -54,12 +50,11 @@ from skorch.callbacks import Callback
 from sk_hypergan import HyperGANClassifier, weight_diversity
 from sk_hypergan.targets import mlp
 
-try:  # imported as ``benchmarks.ablations``
-    from . import _common as common
-    from .ood_digits import load_data
-except ImportError:  # run as a script
-    import _common as common
-    from ood_digits import load_data
+from harness import results as report
+from harness import scoring
+from harness.env import log
+from harness.methods import QUICK_EPOCHS
+from suites.ood_digits import load_data
 
 NAME = "ablations"
 CONFIGS = {
@@ -158,7 +153,7 @@ SCALARS = (
 )
 
 
-def run(seeds, configs=tuple(CONFIGS), quick=False, trace_every=10):
+def measure(seeds, configs=tuple(CONFIGS), quick=False, trace_every=10):
     extra = {"max_epochs": QUICK_EPOCHS} if quick else {}
     results = {"configs": {}}
     for name in configs:
@@ -301,7 +296,7 @@ def plot(results, path):
     plt.close(fig)
 
 
-def to_markdown(results, quick, figure):
+def _report(results, quick, figure):
     lines = [
         "# HyperGAN ablations: diversity and OOD detection (digits 0-4 vs 5-9, mlp target)",
         "",
@@ -354,29 +349,16 @@ def to_markdown(results, quick, figure):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = common.make_parser(__doc__.splitlines()[0])
-    parser.add_argument("--n-seeds", type=int, default=1, help="splits/model seeds")
-    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
-    parser.add_argument("--trace-every", type=int, default=10,
-                        help="epochs between weight-diversity measurements (full config)")
-    args = parser.parse_args(argv)
-    common.set_threads(args.threads)
-    environment = common.environment(argv)  # the code and commit at the start
-    seeds = [args.seed + i for i in range(args.n_seeds)]
-    t0 = time.perf_counter()
-    results = run(seeds, args.configs, quick=args.quick, trace_every=args.trace_every)
-    results["quick"] = args.quick
-    results["total_s"] = time.perf_counter() - t0
-    results["environment"] = environment
-    stem = common.output_stem(NAME, args.quick)
-    figure = f"{stem}.png"
-    plot(results, report.figure_dir(args.out) / figure)
-    markdown = to_markdown(results, args.quick, figure)
-    paths = common.write_outputs(results, markdown, args.out, stem)
-    log(f"[ablations] wrote {paths[0]}, {paths[1]}")
-    print(markdown)
+def run(opts):
+    """Run the suite and draw the figure."""
+    seeds = opts.splits or [0]
+    configs = opts.methods or list(CONFIGS)
+    results = measure(seeds, configs, quick=opts.quick, trace_every=10)
+    results.update(quick=opts.quick, figure=f"{report.stem(NAME, opts.quick, tag=opts.tag)}.png")
+    plot(results, report.figure_dir(opts.out) / results["figure"])
+    return results
 
 
-if __name__ == "__main__":
-    main()
+def to_markdown(results):
+    """The report, with the figure."""
+    return _report(results, results["quick"], results["figure"])

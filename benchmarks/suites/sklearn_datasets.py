@@ -9,20 +9,14 @@
 Every model runs with its defaults (``max_iter=2000`` for sklearn's MLPs so
 they converge); three random train/test splits, mean reported.
 
-Run::
-
-    python benchmarks/sklearn_datasets.py [--splits 3] [--out benchmarks/results]
-
-Writes ``sklearn_datasets.json`` (with the environment and the command) and
-``sklearn_datasets.md`` (``sklearn_datasets_quick.*`` with ``--quick``: one split).
+Splits: ``--splits`` (default 0-2; the split's seed also seeds the models). Quick: split
+0, a few epochs / iterations.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_diabetes, load_digits, load_iris
@@ -33,10 +27,9 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
-
-from sk_hypergan import HyperGANClassifier, HyperGANRegressor  # noqa: E402
+from harness.methods import QUICK_EPOCHS
+from harness.results import table
+from sk_hypergan import HyperGANClassifier, HyperGANRegressor
 
 
 def _fit_score(model, X_train, y_train, X_test, y_test):
@@ -47,12 +40,17 @@ def _fit_score(model, X_train, y_train, X_test, y_test):
     return float(model.score(X_test, y_test)), time.perf_counter() - start
 
 
-def diabetes(split):
+def _budget(quick):
+    return ({"max_epochs": QUICK_EPOCHS}, {"max_iter": 20}) if quick else ({}, {"max_iter": 2000})
+
+
+def diabetes(split, quick=False):
+    hg_extra, mlp_extra = _budget(quick)
     X, y = load_diabetes(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=split)
     models = {
-        "hypergan": make_pipeline(StandardScaler(), HyperGANRegressor(random_state=split)),
-        "mlp": make_pipeline(StandardScaler(), MLPRegressor(max_iter=2000, random_state=split)),
+        "hypergan": make_pipeline(StandardScaler(), HyperGANRegressor(random_state=split, **hg_extra)),
+        "mlp": make_pipeline(StandardScaler(), MLPRegressor(random_state=split, **mlp_extra)),
         "ridge": make_pipeline(StandardScaler(), Ridge()),
     }
     row = {name: _fit_score(m, X_train, y_train, X_test, y_test)[0] for name, m in models.items()}
@@ -63,26 +61,30 @@ def diabetes(split):
     return row
 
 
-def classification(loader, split):
+def classification(loader, split, quick=False):
+    hg_extra, mlp_extra = _budget(quick)
     X, y = loader(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=split, stratify=y)
     models = {
-        "hypergan": make_pipeline(StandardScaler(), HyperGANClassifier(random_state=split)),
-        "mlp": make_pipeline(StandardScaler(), MLPClassifier(max_iter=2000, random_state=split)),
+        "hypergan": make_pipeline(StandardScaler(), HyperGANClassifier(random_state=split, **hg_extra)),
+        "mlp": make_pipeline(StandardScaler(), MLPClassifier(random_state=split, **mlp_extra)),
     }
     return {name: _fit_score(m, X_train, y_train, X_test, y_test)[0] for name, m in models.items()}
 
 
-def run(n_splits=3, seed=0):
-    results = {"n_splits": n_splits, "diabetes_r2": [], "iris_accuracy": [], "digits_accuracy": []}
-    for split in range(seed, seed + n_splits):  # the split's seed, also the models'
-        results["diabetes_r2"].append(diabetes(split))
-        results["iris_accuracy"].append(classification(load_iris, split))
-        results["digits_accuracy"].append(classification(load_digits, split))
+def run(opts):
+    """Run the suite over ``opts.splits`` (default 0-2; quick: 0)."""
+    splits = opts.splits or ([0] if opts.quick else [0, 1, 2])
+    results = {"n_splits": len(splits), "splits": list(splits), "quick": opts.quick,
+               "diabetes_r2": [], "iris_accuracy": [], "digits_accuracy": []}
+    for split in splits:  # the split's seed, also the models'
+        results["diabetes_r2"].append(diabetes(split, opts.quick))
+        results["iris_accuracy"].append(classification(load_iris, split, opts.quick))
+        results["digits_accuracy"].append(classification(load_digits, split, opts.quick))
     results["mean"] = {
         task: {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
         for task, rows in results.items()
-        if isinstance(rows, list)
+        if isinstance(rows, list) and rows and isinstance(rows[0], dict)
     }
     return results
 
@@ -95,8 +97,7 @@ def to_markdown(results):
             "# HyperGAN on scikit-learn's bundled data",
             "",
             f"Mean over {results['n_splits']} random 75/25 train/test splits; every model "
-            "with its defaults in a StandardScaler pipeline. Produced by "
-            "`python benchmarks/sklearn_datasets.py`.",
+            "with its defaults in a StandardScaler pipeline.",
             "",
             "| task | HyperGAN | sklearn MLP | Ridge |",
             "|---|---|---|---|",
@@ -112,16 +113,12 @@ def to_markdown(results):
     )
 
 
-def main(argv=None):
-    parser = _common.make_parser(__doc__.splitlines()[0])
-    parser.add_argument("--splits", type=int, default=3, help="random train/test splits")
-    args = parser.parse_args(argv)
-    _common.set_threads(args.threads)
-    results = run(1 if args.quick else args.splits, args.seed)
-    _common.save("sklearn_datasets", results, to_markdown, args, argv)
-    print(to_markdown(results))
-    return results
-
-
-if __name__ == "__main__":
-    main()
+def blocks(results, style="md"):
+    """``table``: the three tasks, HyperGAN against scikit-learn's models."""
+    m = results["mean"]
+    d, i, g = m["diabetes_r2"], m["iris_accuracy"], m["digits_accuracy"]
+    rows = [["diabetes, held-out R^2", f"{d['hypergan']:.3f}", f"{d['mlp']:.3f}",
+             f"{d['ridge']:.3f}"],
+            ["iris, held-out accuracy", f"{i['hypergan']:.3f}", f"{i['mlp']:.3f}", "-"],
+            ["digits, held-out accuracy", f"{g['hypergan']:.3f}", f"{g['mlp']:.3f}", "-"]]
+    return {"table": table(["task", "HyperGAN", "sklearn MLP", "Ridge"], rows, style)}
