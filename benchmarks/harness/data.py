@@ -152,3 +152,19 @@ def load(name, split=0, max_train=None):
         X_tr, y_tr, X_te, y_te = data
         data = X_tr[:max_train], y_tr[:max_train], X_te[:max_train], y_te[:max_train]
     return data
+
+
+def synthetic_regression(n_rows, seed, n_features=8):
+    """The timing suites' data: ``X ~ N(0, I)`` with ``n_features`` columns,
+    ``y = sin(x0) + x1 * x2 + N(0, 0.1^2)`` (only the timing matters).
+
+    Examples
+    --------
+    >>> X, y = synthetic_regression(5, 0)
+    >>> X.shape, y.shape
+    ((5, 8), (5,))
+    """
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_rows, n_features))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(n_rows)
+    return X, y

@@ -20,36 +20,32 @@ measured in the same run with the same thread count.
 
 Goal: faster than the loop at every size, at least 5x at <= 1,000 rows.
 
-Run ``python benchmarks/speed_predict.py`` (about 3 minutes on one thread) or
-``--quick`` (100 to 10,000 rows, a few seconds). Writes
-``results/speed_predict.json`` and ``.md`` (``speed_predict_quick.*``);
-``--device cuda`` runs both on the GPU and writes ``speed_predict_cuda.*``.
+About 3 minutes on one thread; ``--quick``: 100 and 1,000 rows, 3 repeats.
+``--device cuda`` runs both on the GPU (``speed_predict_cuda.*``).
 """
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
-
-from sk_hypergan import HyperGANRegressor  # noqa: E402
+from harness import results as report
+from harness.data import synthetic_regression
+from harness.env import REPO, log, set_threads, synchronize
+from harness.methods import jsonable_params
+from sk_hypergan import HyperGANRegressor
 
 N_FEATURES = 8
 HIDDEN = 50  # the default target, mlp((50,))
 N_OUT = 2  # mean and raw variance
+N_NETWORKS = 100  # networks evaluated
 
 
 def make_model(n_samples, seed, fit_rows=2000, fit_epochs=2, device="cpu"):
     """A default regressor fitted briefly on synthetic data (only the timing matters)."""
-    rng = np.random.RandomState(seed)
-    X = rng.standard_normal((fit_rows, N_FEATURES))
-    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(fit_rows)
+    X, y = synthetic_regression(fit_rows, seed, N_FEATURES)
     est = HyperGANRegressor(
         max_epochs=fit_epochs, n_samples=n_samples, random_state=seed, device=device
     )
@@ -164,29 +160,22 @@ def to_markdown(results):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = _common.make_parser(__doc__.splitlines()[0])
-    parser.add_argument(
-        "--sizes", type=int, nargs="+", default=None, help="rows (default 100 1000 10000 100000)"
-    )
-    parser.add_argument("--n-samples", type=int, default=100, help="networks evaluated")
-    parser.add_argument("--repeats", type=int, default=None, help="timed runs per size")
-    _common.add_device_argument(parser)
-    args = parser.parse_args(argv)
-    _common.set_threads(args.threads)
-    sizes = args.sizes or ([100, 1000, 10000] if args.quick else [100, 1000, 10000, 100000])
-    repeats = args.repeats or (3 if args.quick else 7)
+def run(opts):
+    """Time the batched call against the loop at each size on ``opts.device``."""
+    args, n_samples = opts, N_NETWORKS
+    sizes = [100, 1000] if args.quick else [100, 1000, 10000, 100000]
+    repeats = 3 if args.quick else 7
 
-    log(f"fitting the model ({args.n_samples} prediction networks)")
-    est = make_model(args.n_samples, args.seed, device=args.device)
+    log(f"fitting the model ({n_samples} prediction networks)")
+    est = make_model(n_samples, args.seed, device=args.device)
     # The same networks predict averages, moved to the device once (as a user
     # keeping an ensemble on the GPU would).
-    networks = [net.to(args.device) for net in est.sample_networks(args.n_samples)]
+    networks = [net.to(args.device) for net in est.sample_networks(n_samples)]
     roof = [matmul_gflops(device=args.device)]
     results = {
         "benchmark": "speed_predict",
         "device": args.device,
-        "n_networks": args.n_samples,
+        "n_networks": n_samples,
         "n_features": N_FEATURES,
         "hidden": HIDDEN,
         "repeats": repeats,
@@ -210,10 +199,5 @@ def main(argv=None):
         "faster_everywhere": all(s["speedup"] > 1 for s in results["sizes"]),
         "5x_small": all(s["speedup"] >= 5 for s in results["sizes"] if s["rows"] <= 1000),
     }
-    name = _common.device_name("speed_predict", args.device)
-    _common.save(name, results, to_markdown, args, argv)
     return results
 
-
-if __name__ == "__main__":
-    main()
