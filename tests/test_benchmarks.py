@@ -1,0 +1,125 @@
+"""Every benchmark suite runs end to end with ``--quick`` (tiny data, a few epochs), so none
+can break unnoticed; the harness's pieces do what they say."""
+
+import doctest
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+run = pytest.importorskip("run")
+from harness import env, results, scoring  # noqa: E402
+
+
+@pytest.mark.parametrize("name", run.SUITES)
+def test_suite_runs_quick(name, tmp_path):
+    args = run.parse_args([name, "--quick", "--out", str(tmp_path)])
+    out = run.run_suite(name, args)
+    data = json.loads((tmp_path / f"{name}_quick.json").read_text())
+    md = (tmp_path / f"{name}_quick.md").read_text()
+    assert data["environment"]["sk_hypergan_source_sha1"] == out["environment"][
+        "sk_hypergan_source_sha1"]
+    assert len(data["environment"]["sk_hypergan_source_sha1"]) == 40
+    assert data["environment"]["torch_threads"] >= 1
+    assert "## Environment" in md
+    module = run.suite(name)
+    if hasattr(module, "blocks"):  # what README / docs quote renders from the JSON
+        rendered = module.blocks(data, "md")
+        assert rendered and all(isinstance(v, str) and v for v in rendered.values())
+        assert all(isinstance(v, str) for v in module.blocks(data, "rst").values())
+
+
+def test_uci_quick_scores_every_method(tmp_path):
+    args = run.parse_args(["uci", "--quick", "--out", str(tmp_path), "--datasets", "boston"])
+    out = run.suite("uci").run(args)
+    methods = out["datasets"]["boston"]["methods"]
+    assert set(methods) == set(run.suite("uci").METHODS)
+    for name, summary in methods.items():
+        assert summary["status"] == "ok", (name, summary)
+        assert np.isfinite(summary["nll"]["mean"]) and summary["rmse"]["mean"] > 0
+        assert 0 <= summary["coverage_90"]["mean"] <= 1
+
+
+def test_fit_cost_quick_measures_both(tmp_path):
+    args = run.parse_args(["fit_cost", "--quick", "--out", str(tmp_path)])
+    out = run.suite("fit_cost").run(args)
+    row = out["datasets"]["quickstart"]
+    assert row["fit_ratio"] > 0 and row["hypergan"]["epochs"]["mean"] >= 1
+    steps = out["step_cost"]["rows"]
+    assert [s["batch_size"] for s in steps] == [32, 200]  # quick data: 200 rows
+    assert all(s["hypergan_ms"] > 0 and s["bare_ms"] > 0 for s in steps)
+
+
+def test_splits_option_parses_ranges():
+    args = run.parse_args(["uci", "--splits", "0-2", "5"])
+    assert args.splits == [0, 1, 2, 5]
+
+
+def test_check_flags_quoted_stale_results(tmp_path, monkeypatch):
+    res_dir, root = tmp_path / "results", tmp_path / "repo"
+    res_dir.mkdir()
+    (root / "docs").mkdir(parents=True)
+    current = env.source_digest()
+    for stem, digest in [("fresh", current), ("old", "0" * 40), ("unquoted", None)]:
+        (res_dir / f"{stem}.json").write_text(
+            json.dumps({"environment": {"sk_hypergan_source_sha1": digest}}))
+    (root / "README.md").write_text("see `benchmarks/results/old.md` and fresh\n"
+                                    "<!-- results:fresh.table -->\nx\n<!-- /results -->\n")
+    stale = results.stale_results(res_dir)
+    assert set(stale) == {"old", "unquoted"}
+    assert results.quoted_stems(root, res_dir) == {"old", "fresh"}
+
+
+class _Suite:
+    @staticmethod
+    def blocks(res, style):
+        return {"table": results.table(["a"], [[res["value"]]], style), "n": f"{res['value']}\n"}
+
+
+def test_render_rewrites_marked_blocks(tmp_path):
+    (tmp_path / "demo.json").write_text(json.dumps({"value": 7}))
+    md = "before\n<!-- results:demo.n -->\nstale\n<!-- /results -->\nafter\n"
+    rst = "before\n\n.. results:demo.table\n\nstale\n\n.. /results\n"
+    suites = {"demo": _Suite}
+    assert results.render_text(md, "md", suites, tmp_path) == (
+        "before\n<!-- results:demo.n -->\n7\n<!-- /results -->\nafter\n")
+    out = results.render_text(rst, "rst", suites, tmp_path)
+    assert ".. list-table::" in out and "   * - 7" in out and out.endswith(".. /results\n")
+    assert results.render_text(out, "rst", suites, tmp_path) == out  # idempotent
+    missing = results.render_text(md.replace("demo", "none"), "md", suites, tmp_path)
+    assert "no results yet" in missing
+
+
+def test_gaussian_scores_and_mean_se():
+    s = scoring.gaussian_scores([0.0, 0.0], [0.0, 0.0], [1.0, 1.0])
+    assert s["nll"] == pytest.approx(0.5 * np.log(2 * np.pi))
+    assert s["crps"] == pytest.approx((np.sqrt(2) - 1) / np.sqrt(np.pi))
+    assert s["coverage_90"] == 1.0 and s["rmse"] == 0.0
+    assert scoring.mean_se([1.0, 2.0, 3.0]) == {"mean": 2.0, "se": pytest.approx(1 / np.sqrt(3))}
+    assert scoring.brier([0, 1], np.array([[1.0, 0.0], [0.5, 0.5]]), [0, 1]) == 0.125
+
+
+@pytest.mark.parametrize(
+    "module", ["harness.scoring", "harness.data", "harness.methods", "harness.peers",
+               "harness.reference_ensemble", "harness.step_cost", "harness.baselines"])
+def test_harness_doctests(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
+
+
+def test_tabular_loaders():
+    from harness import data
+
+    X, y = data.load_cps1988_xy()
+    assert X.shape[0] == len(y) == 28155 and np.isfinite(X).all()
+    assert y.min() > 0 and y.max() < 12  # log weekly wage
+    X, y = data.load_default_xy()
+    assert X.shape == (10000, 4) and y.sum() == 333
+    X_tr, y_tr, X_te, y_te = data.load("cps1988")
+    assert len(X_te) == 2816 and len(X_tr) + len(X_te) == 28155
