@@ -29,7 +29,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 # -- Benchmark results --------------------------------------------------------
 # benchmarks.rst includes generated/benchmark_results.inc, written here from
-# the reports (*.md) that the scripts in benchmarks/ wrote to
+# the reports (*.md) that benchmarks/run.py wrote to
 # benchmarks/results/ before the build; nothing is included if there are none.
 RESULTS = Path(os.environ.get("SK_HYPERGAN_BENCHMARK_RESULTS", ROOT / "benchmarks" / "results"))
 DOCS = Path(__file__).resolve().parent
@@ -45,12 +45,13 @@ def _from_docs(path):
 
 
 def _select_reports(results):
-    """Full runs (``uci.md``) first; a tagged run (``uci_quick.md``) only when
-    its benchmark has no full report."""
+    """Full runs (``uci.md``) first; a quick run (``uci_quick.md``) only when its
+    benchmark has no full report."""
     reports = sorted(results.glob("*.md")) if results.is_dir() else []
-    full = [p for p in reports if "_" not in p.stem]
+    full = [p for p in reports if not p.stem.endswith("_quick")]
     has_full = {p.stem for p in full}
-    tagged = [p for p in reports if "_" in p.stem and p.stem.split("_")[0] not in has_full]
+    tagged = [p for p in reports
+              if p.stem.endswith("_quick") and p.stem[: -len("_quick")] not in has_full]
     order = {"uci": 0, "toy1d": 1}
     return sorted(full, key=lambda p: (order.get(p.stem, 9), p.stem)) + tagged
 

@@ -151,7 +151,8 @@ def render_block(name, style, suites, results_dir=RESULTS_DIR):
     Parameters
     ----------
     name : str
-        ``"<suite>.<block>"``.
+        ``"<stem>.<block>"``: the results file ``<stem>.json`` and a block of the suite
+    that writes it.
     style : {"md", "rst"}
     suites : dict
         Suite name -> module with ``blocks(results, style) -> dict``.
@@ -161,8 +162,9 @@ def render_block(name, style, suites, results_dir=RESULTS_DIR):
     -------
     str
     """
-    suite, _, block = name.partition(".")
-    results = load(suite, results_dir)
+    stem_, _, block = name.partition(".")
+    suite = suite_of(stem_, suites)
+    results = load(stem_, results_dir)
     if results is None:
         return f"(no results yet: run `python benchmarks/run.py {suite}`)\n"
     try:
@@ -170,6 +172,14 @@ def render_block(name, style, suites, results_dir=RESULTS_DIR):
     except Exception as exc:  # an old results file: say so in place of the numbers
         return (f"(results/{suite}.json cannot give `{block}` ({type(exc).__name__}): "
                 f"re-run `python benchmarks/run.py {suite}`)\n")
+
+
+def suite_of(stem_, suites):
+    """The suite that writes ``stem_`` (``speed_predict_cuda`` -> ``speed_predict``)."""
+    name = stem_
+    while name not in suites and "_" in name:
+        name = name.rsplit("_", 1)[0]
+    return name if name in suites else stem_
 
 
 def render_text(text, style, suites, results_dir=RESULTS_DIR):

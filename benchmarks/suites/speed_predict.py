@@ -201,3 +201,13 @@ def run(opts):
     }
     return results
 
+
+
+def blocks(results, style="md"):
+    """``table``: per number of rows, batched and loop seconds (minima) and the speedup."""
+    rows = [[f"{s['rows']:,}", f"{s['batched_s']['min']:.4f}", f"{s['loop_s']['min']:.4f}",
+             f"{s['speedup']:.1f}x"] for s in results["sizes"]]
+    columns = ["rows", "batched s", "loop over networks s", "speedup"]
+    note = (f"{results['n_networks']} networks, device: {report.device_line(results)}, "
+            f"torch threads: {results['environment']['torch_threads']}.\n\n")
+    return {"table": note + report.table(columns, rows, style)}

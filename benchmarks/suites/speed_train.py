@@ -194,3 +194,21 @@ def run(opts):
         results["configs"].append(config)
     results["goal_met"] = all(c["goal_met"] for c in results["configs"])
     return results
+
+
+def blocks(results, style="md"):
+    """``table``: per batch size, seconds per epoch of HyperGAN and of both ensembles."""
+    rows = []
+    for r in results["configs"]:
+        s = r["seconds_per_epoch"]
+        ref = s.get("reference_ensemble_wall", {}).get("median")
+        rows.append([
+            r["batch_size"], f"{s['hypergan_history']['median']:.3f}",
+            "-" if ref is None else f"{ref:.3f}", f"{s['ensemble_wall']['median']:.3f}",
+            "-" if ref is None else f"{r['ratio_hypergan_to_reference_ensemble']:.2f}x",
+            f"{r['ratio_hypergan_to_ensemble']:.2f}x",
+        ])
+    columns = ["batch size", "HyperGAN s/epoch", "reference batched ensemble s/epoch",
+               "sequential ensemble s/epoch", "vs reference", "vs sequential"]
+    note = f"Device: {report.device_line(results)}.\n\n"
+    return {"table": note + report.table(columns, rows, style)}

@@ -190,7 +190,7 @@ def blocks(results, style="md"):
     below = [k for k, r in comp.items() if r["nll_below_reference"]]
     within = [k for k, r in comp.items() if r["rmse_within_one_se"]]
     ratios = [r["fit_time_ratio"] for r in comp.values()]
-    splits = results["config"]["splits"]
+    splits = next(iter(results["datasets"].values()))["splits"]
     summary = (
         f"UCI regression, canonical splits {splits[0]}-{splits[-1]} of {n} data sets: "
         f"HyperGAN's mean test NLL is below the reference ensemble's on {len(below)} of {n} "
@@ -198,6 +198,9 @@ def blocks(results, style="md"):
         f"ensemble's on {len(within)} of {n}; it fits in "
         + (f"{min(ratios):.1f}-{max(ratios):.1f}x the ensemble's time.\n" if ratios else "-.\n")
     )
+    if not n:
+        summary = ("(these results have no `reference_ensemble`: re-run "
+                   "`python benchmarks/run.py uci`)\n")
     return {
         "nll": metric_table(results, "nll", style),
         "rmse": metric_table(results, "rmse", style),
