@@ -102,7 +102,8 @@ def run_suite(name, args, argv=None):
     out["total_seconds"] = time.perf_counter() - start
     out["environment"] = environment
     markdown = module.to_markdown(out) + "\n" + "\n".join(environment_lines(environment))
-    paths = results.write(out, markdown, args.out, results.stem(name, args.quick, args.device, args.tag))
+    stem = results.stem(name, args.quick, args.device, args.tag)
+    paths = results.write(out, markdown, args.out, stem)
     env.log(f"[{name}] wrote {paths[0]} and {paths[1]} in {out['total_seconds']:.0f} s")
     return out
 

@@ -139,7 +139,9 @@ class BatchedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.y_scaler_ = StandardScaler().fit(y.reshape(-1, 1))
         Xt = torch.as_tensor(self.x_scaler_.transform(X), dtype=torch.float32, device=self.device)
         yt = torch.as_tensor(
-            self.y_scaler_.transform(y.reshape(-1, 1)).ravel(), dtype=torch.float32, device=self.device
+            self.y_scaler_.transform(y.reshape(-1, 1)).ravel(),
+            dtype=torch.float32,
+            device=self.device,
         )
         rng = check_random_state(self.random_state)
         generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))

@@ -145,7 +145,8 @@ def fit_table(results, style="md"):
         rmse = r["hypergan"].get("rmse", {}).get("mean") or 1.0
         d = max(2, 2 - int(np.floor(np.log10(abs(rmse)))))
         rows.append([
-            name, _m(r, "hypergan", "fit_seconds", 1), _m(r, "reference_ensemble", "fit_seconds", 1),
+            name, _m(r, "hypergan", "fit_seconds", 1),
+            _m(r, "reference_ensemble", "fit_seconds", 1),
             fmt(r["fit_ratio"], 2), _m(r, "hypergan", "epochs", 0),
             _m(r, "hypergan", "nll", 2), _m(r, "reference_ensemble", "nll", 2),
             _m(r, "hypergan", "rmse", d), _m(r, "reference_ensemble", "rmse", d),

@@ -38,8 +38,7 @@ import numpy as np
 
 from harness import results as report
 from harness.data import synthetic_regression
-from harness.env import REPO, log, set_threads, synchronize
-from harness.methods import jsonable_params
+from harness.env import REPO, log, set_threads
 from sk_hypergan import HyperGANRegressor
 
 N_FEATURES = 8
@@ -61,7 +60,8 @@ def time_fit(X, y, **params):
     t0 = time.perf_counter()
     est.fit(X, y)
     wall = time.perf_counter() - t0
-    return {"epoch_s": float(est.history_[-1, "dur"]), "fit_s": wall, "steps": len(est.history_[-1, "batches"])}
+    return {"epoch_s": float(est.history_[-1, "dur"]), "fit_s": wall,
+            "steps": len(est.history_[-1, "batches"])}
 
 
 def _with_slopes(rows, key):
@@ -82,7 +82,8 @@ def scale_rows(sizes, batch_size, seed):
         X, y = make_data(n, seed)
         res = {"rows": n, **time_fit(X, y, batch_size=batch_size, random_state=seed)}
         rows.append(res)
-        log(f"rows {n:>9,}: {res['epoch_s']:.2f} s/epoch ({res['steps']} steps), fit {res['fit_s']:.2f} s")
+        log(f"rows {n:>9,}: {res['epoch_s']:.2f} s/epoch ({res['steps']} steps), "
+            f"fit {res['fit_s']:.2f} s")
     return {"batch_size": batch_size, **_with_slopes(rows, "rows")}
 
 
@@ -183,7 +184,9 @@ def prediction_memory(n_rows, n_samples, seed, threads):
     )
     res.update(chunking_check(n_rows, n_samples, seed))
     tol = 1e-6 * max(res["std_scale"], 1.0)
-    res["chunking_agrees"] = res["slices_max_abs_diff"] <= tol and res["unchunked_max_abs_diff"] <= tol
+    res["chunking_agrees"] = (
+        res["slices_max_abs_diff"] <= tol and res["unchunked_max_abs_diff"] <= tol
+    )
     return res
 
 

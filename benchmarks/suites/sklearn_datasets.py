@@ -49,7 +49,9 @@ def diabetes(split, quick=False):
     X, y = load_diabetes(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=split)
     models = {
-        "hypergan": make_pipeline(StandardScaler(), HyperGANRegressor(random_state=split, **hg_extra)),
+        "hypergan": make_pipeline(
+            StandardScaler(), HyperGANRegressor(random_state=split, **hg_extra)
+        ),
         "mlp": make_pipeline(StandardScaler(), MLPRegressor(random_state=split, **mlp_extra)),
         "ridge": make_pipeline(StandardScaler(), Ridge()),
     }
@@ -66,7 +68,9 @@ def classification(loader, split, quick=False):
     X, y = loader(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=split, stratify=y)
     models = {
-        "hypergan": make_pipeline(StandardScaler(), HyperGANClassifier(random_state=split, **hg_extra)),
+        "hypergan": make_pipeline(
+            StandardScaler(), HyperGANClassifier(random_state=split, **hg_extra)
+        ),
         "mlp": make_pipeline(StandardScaler(), MLPClassifier(random_state=split, **mlp_extra)),
     }
     return {name: _fit_score(m, X_train, y_train, X_test, y_test)[0] for name, m in models.items()}

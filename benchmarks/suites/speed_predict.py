@@ -33,7 +33,7 @@ import torch
 
 from harness import results as report
 from harness.data import synthetic_regression
-from harness.env import REPO, log, set_threads, synchronize
+from harness.env import log, synchronize
 from harness.methods import jsonable_params
 from sk_hypergan import HyperGANRegressor
 
@@ -107,7 +107,9 @@ def bench_size(est, networks, rows, repeats, seed):
     flops = mlp_flops(rows, len(networks))
     return {
         "rows": rows,
-        "batched_s": {"min": min(batched_t), "median": float(np.median(batched_t)), "all": batched_t},
+        "batched_s": {
+            "min": min(batched_t), "median": float(np.median(batched_t)), "all": batched_t
+        },
         "loop_s": {"min": min(loop_t), "median": float(np.median(loop_t)), "all": loop_t},
         "speedup": min(loop_t) / min(batched_t),
         "speedup_median": float(np.median(loop_t) / np.median(batched_t)),
@@ -143,7 +145,8 @@ def to_markdown(results):
             f"| {s['rows']:,} | {s['batched_s']['min']:.4f} ({s['batched_s']['median']:.4f}) "
             f"| {s['loop_s']['min']:.4f} ({s['loop_s']['median']:.4f}) "
             f"| **{s['speedup']:.1f}x** | {s['batched_gflops']:.2f} "
-            f"| {100 * s['batched_gflops'] / r['matmul_gflops']:.0f} % | {report.yes_no(s['agree'])} |"
+            f"| {100 * s['batched_gflops'] / r['matmul_gflops']:.0f} % "
+            f"| {report.yes_no(s['agree'])} |"
         )
     g = r["goals"]
     lines += [
@@ -189,7 +192,8 @@ def run(opts):
         res = bench_size(est, networks, rows, n_rep, args.seed)
         results["sizes"].append(res)
         log(
-            f"{rows:>9,} rows: batched {res['batched_s']['min']:.4f}s  loop {res['loop_s']['min']:.4f}s  "
+            f"{rows:>9,} rows: batched {res['batched_s']['min']:.4f}s  "
+            f"loop {res['loop_s']['min']:.4f}s  "
             f"speedup {res['speedup']:.1f}x  {res['batched_gflops']:.2f} GFLOP/s"
         )
     roof.append(matmul_gflops(device=args.device))

@@ -6,7 +6,8 @@ the mixer, the generators and the discriminator. One epoch of the deep ensemble
 is measured twice, with the same batch size: the reference batched ensemble
 (``harness.reference_ensemble.BatchedEnsembleRegressor``, 5 members in one batched
 computation), the peer of the comparison, and the older 5 members trained one after
-another (``harness.baselines.DeepEnsembleRegressor``), labelled so. Both fit the same 10,000-row synthetic dataset (8 features) in
+another (``harness.baselines.DeepEnsembleRegressor``), labelled so. They fit the same
+10,000-row synthetic dataset (8 features) in
 the same process, alternately, ``--repeats`` times. Two batch sizes are
 measured (``--batch-sizes``): HyperGAN's default (``"auto"``, resolved for the
 data; the ensemble gets the resolved number) and 32 (many small steps, where
@@ -87,10 +88,12 @@ def measure(n_rows, epochs, repeats, seed, batch_size=None, device="cpu"):
         times["ensemble_wall"].append(_fit_timed(ensemble, X, y) / epochs)
         times["reference_ensemble_wall"].append(_fit_timed(reference, X, y) / epochs)
         log(
-            f"repeat {r + 1}/{repeats}: hypergan {np.median(times['hypergan_history']):.2f} s/epoch, "
+            f"repeat {r + 1}/{repeats}: "
+            f"hypergan {np.median(times['hypergan_history']):.2f} s/epoch, "
             f"ensemble {np.median(times['ensemble_wall']):.2f} s/epoch"
         )
-    summary = {k: {"median": float(np.median(v)), "min": float(np.min(v)), "all": v} for k, v in times.items()}
+    summary = {k: {"median": float(np.median(v)), "min": float(np.min(v)), "all": v}
+               for k, v in times.items()}
     ens = summary["ensemble_wall"]["median"]
     ref = summary["reference_ensemble_wall"]["median"]
     steps = int(np.ceil(n_rows / ensemble.batch_size))
@@ -162,7 +165,8 @@ def _config_markdown(r):
         f"| HyperGANRegressor() (fit wall time / epochs) | {cell('hypergan_wall')} | - "
         f"| {r['ratio_hypergan_wall_to_ensemble']:.2f}x |",
         f"| HyperGANRegressor(beta=0), no discriminator step | {cell('hypergan_beta0_history')} "
-        f"| {r['ms_per_step']['hypergan_beta0']:.2f} | {r['ratio_hypergan_beta0_to_ensemble']:.2f}x |",
+        f"| {r['ms_per_step']['hypergan_beta0']:.2f} "
+        f"| {r['ratio_hypergan_beta0_to_ensemble']:.2f}x |",
         f"| DeepEnsembleRegressor(5 members), one after another | {cell('ensemble_wall')} "
         f"| {r['ms_per_step']['ensemble_5_members']:.2f} | 1.00x |",
         *([f"| Reference batched ensemble (5 members) | {cell('reference_ensemble_wall')} "

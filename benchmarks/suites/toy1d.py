@@ -221,7 +221,8 @@ def run(opts):
 
 def blocks(results, style="md"):
     """``ratios``: each method's epistemic std outside the data over inside."""
-    rows = [[LABELS.get(m, m), f"{r['mean']['ratio']:.2f}", f"{r['mean']['rmse_vs_true_inside']:.2f}"]
+    rows = [[LABELS.get(m, m), f"{r['mean']['ratio']:.2f}",
+             f"{r['mean']['rmse_vs_true_inside']:.2f}"]
             for m, r in results["methods"].items()]
     return {"ratios": report.table(["method", "epistemic std out / in", "RMSE to x^3 inside"], rows,
                                    style)}
