@@ -2,7 +2,6 @@
 marked block (``<!-- results:NAME -->`` / ``.. results:NAME``) must read exactly as
 ``python benchmarks/run.py --render`` generates it from ``benchmarks/results/``."""
 
-import re
 import sys
 from pathlib import Path
 
@@ -20,8 +19,7 @@ SUITES = {name: run.suite(name) for name in run.SUITES}
 def _blocks():
     found = []
     for doc in results._documents(ROOT):
-        text = doc.read_text()
-        found += [(doc, m) for m in re.findall(r"(?:<!-- |\.\. )results:([\w.]+)", text)]
+        found += [(doc, name) for name in results.block_names(doc.read_text())]
     return found
 
 

@@ -35,8 +35,9 @@ RESULTS_DIR = REPO / "benchmarks" / "results"
 #: Documents scanned for quoted results and marked blocks.
 DOCUMENTS = ("README.md", "benchmarks/README.md", "docs")
 
-_MD_BLOCK = re.compile(r"(<!-- results:([\w.]+) -->\n)(.*?)(<!-- /results -->)", re.S)
-_RST_BLOCK = re.compile(r"(\.\. results:([\w.]+)\n\n)(.*?)(\.\. /results)", re.S)
+# Markers start a line (an indented example of the syntax is not a block).
+_MD_BLOCK = re.compile(r"^(<!-- results:([\w.]+) -->\n)(.*?)^(<!-- /results -->)", re.S | re.M)
+_RST_BLOCK = re.compile(r"^(\.\. results:([\w.]+)\n\n)(.*?)^(\.\. /results)", re.S | re.M)
 _REFERENCE = re.compile(r"benchmarks/results/([\w*\-]+)\.(?:md|json)")
 
 
@@ -93,9 +94,13 @@ def quoted_stems(root=REPO, results_dir=RESULTS_DIR):
             stems.update(p.stem for p in Path(results_dir).glob(f"{pattern}.json"))
             if "*" not in pattern:
                 stems.add(pattern)
-        for regex in (_MD_BLOCK, _RST_BLOCK):
-            stems.update(m.group(2).split(".")[0] for m in regex.finditer(text))
+        stems.update(name.split(".")[0] for name in block_names(text))
     return stems
+
+
+def block_names(text):
+    """Names of the marked blocks in a document's text (markdown and rst markers)."""
+    return [m.group(2) for regex in (_MD_BLOCK, _RST_BLOCK) for m in regex.finditer(text)]
 
 
 def stale_results(results_dir=RESULTS_DIR, package_dir=PACKAGE_DIR):

@@ -78,7 +78,9 @@ def run(opts):
                     else datasets_.load(name, split, max_train))
             pair, fitted = _pair(name, split, data, opts.quick, opts.params)
             per_split.append(pair)
-            if fitted is not None and (step_model is None or name == "kin8nm"):
+            # The step is timed on kin8nm's first split (8 features) when it runs.
+            if fitted is not None and (step_model is None
+                                       or (name == "kin8nm" and step_model[0] != "kin8nm")):
                 step_model = (name, fitted, data)
         rows[name] = _summarize(per_split)
     results = {
