@@ -73,7 +73,7 @@ def _benchmark_results_rst():
     if not reports:
         return (
             "No benchmark results were present when this documentation was built.\n"
-            "Run ``python benchmarks/uci.py`` (see ``benchmarks/README.md``) and rebuild\n"
+            "Run ``python benchmarks/run.py uci`` (see ``benchmarks/README.md``) and rebuild\n"
             "the documentation to show them here.\n"
         )
     parts = []
