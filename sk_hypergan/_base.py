@@ -7,6 +7,7 @@ and reduce the networks' outputs to predictions.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from numbers import Integral, Real
@@ -156,6 +157,27 @@ def resolve_device(device):
     return device
 
 
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run the block with torch's intra-op thread count set to ``n_threads``
+    (None: unchanged), restoring the caller's setting after it.
+
+    The networks are small: a training step or a prediction chunk is a few
+    hundred short kernels, which extra threads only slow down (they must be
+    woken and joined for every kernel), badly so when the other cores are
+    busy (docs/scaling.rst).
+    """
+    if n_threads is None or n_threads == torch.get_num_threads():
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _streaming_partial_fit(net, X, y, epochs):
     """``net.partial_fit`` on every row of ``X``: a fit that early-stopped
     holds rows out, stops on them and schedules its learning rate on them,
@@ -200,6 +222,7 @@ class BaseHyperGAN(BaseEstimator):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -229,6 +252,7 @@ class BaseHyperGAN(BaseEstimator):
         verbose=0,
         warm_start=False,
         random_state=None,
+        n_threads=1,
     ):
         self.target = target
         self.n_networks = n_networks
@@ -254,6 +278,7 @@ class BaseHyperGAN(BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def set_params(self, **params):
         """Set parameters, as :meth:`sklearn.base.BaseEstimator.set_params`.
@@ -456,7 +481,7 @@ class BaseHyperGAN(BaseEstimator):
         devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
         # Seed torch for this fit only (target template, initialisation,
         # shuffling, noise), leaving the caller's global RNG state untouched.
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), torch_threads(self.n_threads):
             torch.manual_seed(fit_seed)
             if reset:
                 # Streaming (partial_fit) sees one batch at a time: no split.
@@ -506,7 +531,7 @@ class BaseHyperGAN(BaseEstimator):
         for group in net.optimizer_.param_groups:
             group["weight_decay"] = self.weight_decay
             if not streaming:  # from the initial rate again (a schedule may have cut it)
-                group["lr"] = self.lr
+                group["lr"] = self.lr * group.get("lr_scale", 1.0)
         return net
 
     def fit(self, X, y):
@@ -559,8 +584,9 @@ class BaseHyperGAN(BaseEstimator):
         X = self._validate_X(X, reset=False)
         noise = self._noise(self.n_samples if n is None else n, random_state)
         X32 = _as_float32(X)
-        for out in self.net_.iter_member_outputs(X32, noise):
-            yield out.to(device=device or out.device, dtype=dtype or out.dtype)
+        with torch_threads(self.n_threads):
+            for out in self.net_.iter_member_outputs(X32, noise):
+                yield out.to(device=device or out.device, dtype=dtype or out.dtype)
 
     def _wrap_member(self, module):
         return module

@@ -122,6 +122,14 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         ``ValueError`` says which did.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling and the prediction ensemble.
+    n_threads : int or None, default=1
+        Torch's intra-op threads while fitting and predicting (the caller's
+        setting is restored after). One thread is fastest for the small
+        networks of tabular data, whose steps are many short kernels, and
+        keeps a fit from slowing down many times over when other processes
+        hold the cores (see the scaling page). None keeps torch's global
+        setting (``torch.set_num_threads``), e.g. for a large ``conv2d``
+        target.
 
     Attributes
     ----------

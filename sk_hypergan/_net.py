@@ -8,13 +8,15 @@ HyperGAN's alternating updates.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import PassthroughScoring
+from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
-from torch.utils.data import default_collate
+from torch.utils.data import DataLoader, Subset, default_collate
 
 from ._callbacks import DivergenceGuard
 from ._core.regularizers import REGULARIZERS
@@ -43,6 +45,51 @@ class _BatchDataset(Dataset):
 
 def _collate(batch):
     return batch if isinstance(batch, _Batch) else default_collate(batch)
+
+
+def _in_memory_arrays(dataset):
+    """``(X, y)`` NumPy arrays behind a :class:`_BatchDataset` (or a ``Subset``
+    of one, as skorch's validation split gives), else None."""
+    indices = None
+    if isinstance(dataset, Subset):
+        dataset, indices = dataset.dataset, np.asarray(dataset.indices)
+    if not isinstance(dataset, _BatchDataset):
+        return None
+    X, y = dataset.X, dataset.y
+    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)):
+        return None
+    if indices is not None:
+        X, y = X[indices], y[indices]
+    return X, y
+
+
+class _TensorBatches:
+    """Minibatches of in-memory rows, gathered with one index per batch.
+
+    What ``DataLoader(dataset, batch_size, shuffle)`` yields for in-memory
+    arrays (a fresh ``torch.randperm`` per pass when shuffling; the last
+    batch may be short), without its per-batch sampler, fetcher and collate
+    machinery, which costs as much as a small training step.
+    """
+
+    def __init__(self, X, y, batch_size, shuffle):
+        self.X = torch.from_numpy(np.ascontiguousarray(X))
+        self.y = torch.from_numpy(np.ascontiguousarray(y))
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.X)
+        if not self.shuffle:
+            for start in range(0, n, self.batch_size):
+                stop = start + self.batch_size
+                yield _Batch((self.X[start:stop], self.y[start:stop]))
+            return
+        for idx in torch.randperm(n).split(self.batch_size):
+            yield _Batch((self.X[idx], self.y[idx]))
 
 
 #: Range of the mixing weight of :func:`_mixup`: points near the midpoint of
@@ -96,6 +143,44 @@ def _adam_options(device):
     if kind == "cuda" or (kind == "cpu" and torch.__version__ >= (2, 4)):
         return {"fused": True}
     return {"foreach": True}
+
+
+def _fan_in_scaled(optimizer, module):
+    """``optimizer`` rebuilt with each weight matrix's learning rate divided by
+    its fan-in (``lr_scale`` in its parameter group); biases keep ``lr``.
+
+    Adam moves every parameter by about ``lr`` per step whatever its
+    gradient's scale, so a generator's output ``W h + b`` would move by about
+    ``lr * sum_j |h_j|`` through ``W`` (its hidden width times more than
+    through ``b``): the generated weights took steps far larger than the
+    rate says, which made any rate above 1e-3 unstable and smaller ones
+    slow. Dividing by the fan-in (the Adam rule of muP, Yang et al. 2021)
+    makes ``lr`` the step of the generated weights themselves, as it is for
+    an ensemble's networks.
+    """
+    groups = {1.0: []}  # biases first: param_groups[0]["lr"] is ``lr``
+    for p in module.parameters():
+        scale = 1.0 / p.shape[1] if p.dim() >= 2 else 1.0
+        groups.setdefault(scale, []).append(p)
+    base = optimizer.param_groups[0]
+    lr = base["lr"]
+    settings = {k: v for k, v in base.items() if k not in ("params", "lr")}
+    return type(optimizer)(
+        [
+            {"params": params, "lr": lr * scale, "lr_scale": scale, **settings}
+            for scale, params in groups.items()
+            if params
+        ]
+    )
+
+
+class _PrintLog(PrintLog):
+    """skorch's ``PrintLog``, which does nothing while the net is silent
+    (skorch's formats its table every epoch, then prints it or not)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.verbose or self.sink is not print:
+            super().on_epoch_end(net, **kwargs)
 
 
 class HyperGANNet(NeuralNet):
@@ -162,7 +247,24 @@ class HyperGANNet(NeuralNet):
         ]
         # NaN/inf loss -> stop and roll back to the last finite state.
         extra.append(("divergence_guard", DivergenceGuard()))
+        name, last = callbacks[-1]
+        if name == "print_log" and type(last) is PrintLog:
+            callbacks[-1] = (name, _PrintLog())
         return callbacks[:-1] + extra + callbacks[-1:]
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's iterator, or for in-memory arrays (every ``fit`` of the
+        estimators) the lighter :class:`_TensorBatches` with the same batches."""
+        arrays = _in_memory_arrays(dataset)
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        iterator = self.iterator_train if training else self.iterator_valid
+        plain = iterator is DataLoader and set(kwargs) <= {"shuffle", "collate_fn", "batch_size"}
+        if arrays is None or not plain or kwargs.get("collate_fn", _collate) is not _collate:
+            return super().get_iterator(dataset, training=training)
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        return _TensorBatches(*arrays, batch_size, shuffle=training and kwargs.get("shuffle"))
 
     @property
     def uses_regularizer(self):
@@ -187,6 +289,7 @@ class HyperGANNet(NeuralNet):
 
     def initialize_optimizer(self, *args, **kwargs):
         super().initialize_optimizer(*args, **kwargs)
+        self.optimizer_ = _fan_in_scaled(self.optimizer_, self.module_)
         lr = self.regularizer_lr if self.regularizer_lr is not None else self.lr
         self.regularizer_optimizer_ = torch.optim.Adam(
             self.regularizer_.parameters(), lr=lr, betas=(0.5, 0.999), **_adam_options(self.device)
@@ -203,15 +306,18 @@ class HyperGANNet(NeuralNet):
 
         Eq. 1 of the paper: the supervised loss averaged over the ``B``
         generated networks, plus ``beta`` times the mixer's adversarial (or
-        negative mutual-information) term.
+        negative mutual-information) term. The step is overhead-bound on
+        small tabular problems, so it launches as few kernels as it can: the
+        modules switch to training mode once (not every step), and the
+        discriminator's and the mixer's objectives share one backward pass.
         """
-        self._set_training(True)
+        if not self.module_.training:  # validation switched to evaluation mode
+            self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi = to_tensor(Xi, device=self.device)
         yi = to_tensor(yi, device=self.device)
         noise = self.module_.sample_noise(self.n_networks)
 
-        self.optimizer_.zero_grad()
         n = Xi.shape[0]
         mixing = self.mixup_diversity > 0
         # With mixup_diversity, the same networks also see mixup and
@@ -221,35 +327,50 @@ class HyperGANNet(NeuralNet):
         # regulariser alone does not keep (benchmarks/ablations.py, OOD AUROC).
         inputs = torch.cat([Xi, _diversity_inputs(Xi)]) if mixing else Xi
         out_all, codes = self.module_(inputs, noise)
-        out = out_all[:, :n]
-        data_loss = self.get_loss(out, yi, X=Xi, training=True)
+        out = out_all[:, :n] if mixing else out_all
+        data_loss = self.criterion_(out, yi)
         loss = data_loss
         if mixing:
             loss = loss - self.mixup_diversity * self.criterion_.disagreement(out_all[:, n:])
-        if self.uses_regularizer:
-            # One regulariser pass gives both terms; each is backpropagated
-            # into its own parameters only. The regulariser is scored on the
-            # codes before this step's mixer update, as with a separate
-            # update on detached codes (the alternating scheme of Eq. 2).
+        self.optimizer_.zero_grad(set_to_none=True)
+        regularized = self.uses_regularizer
+        if regularized:
+            # The regulariser is scored on the codes before this step's mixer
+            # update, as with a separate update on detached codes (the
+            # alternating scheme of Eq. 2).
             generator_loss, reg_loss = self.regularizer_.losses(noise, codes)
             loss = loss + self.beta * generator_loss
-            self.regularizer_optimizer_.zero_grad()
-            loss.backward(inputs=list(self.module_.parameters()), retain_graph=True)
-            reg_loss.backward(inputs=list(self.regularizer_.parameters()))
+            self.regularizer_optimizer_.zero_grad(set_to_none=True)
+            if self.regularizer_.separable:
+                # Each term reaches its own parameters only (see ``losses``).
+                (loss + reg_loss).backward()
+            else:
+                loss.backward(inputs=list(self.module_.parameters()), retain_graph=True)
+                reg_loss.backward(inputs=list(self.regularizer_.parameters()))
         else:
             loss.backward()
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-            training=True,
-        )
+        if self._grad_listeners():
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
         self.optimizer_.step()
         self.history.record_batch("train_data_loss", data_loss.item())
-        if self.uses_regularizer:
+        if regularized:
             self.regularizer_optimizer_.step()
             self.history.record_batch("train_regularizer_loss", reg_loss.item())
         return {"loss": loss.detach(), "y_pred": out.detach()}
+
+    def _grad_listeners(self):
+        """Whether a callback overrides ``on_grad_computed`` (skorch's
+        ``GradientNormClipping``, a user's), so the step can skip building
+        the notification otherwise."""
+        return any(
+            type(cb).on_grad_computed is not Callback.on_grad_computed
+            for _, cb in self.callbacks_
+        )
 
     def validation_step(self, batch, **fit_params):
         """Score held-out rows as predictions are scored: the loss of the

@@ -47,8 +47,8 @@ class GaussianNLLLoss(nn.Module):
 
     def forward(self, out, y):
         mean, var = gaussian_head(out)
-        y = y.reshape(1, y.shape[0], -1).expand_as(mean)
-        return F.gaussian_nll_loss(mean, y, var, full=True, reduction="mean")
+        y = y.reshape(1, y.shape[0], -1)
+        return _gaussian_nll(mean, y, var).mean()
 
     def ensemble_loss(self, out, y):
         """NLL per point of the ensemble's predictive mixture (what is scored
@@ -63,8 +63,7 @@ class GaussianNLLLoss(nn.Module):
         True
         """
         mean, var = gaussian_head(out)
-        y = y.reshape(1, y.shape[0], -1).expand_as(mean)
-        log_p = -F.gaussian_nll_loss(mean, y, var, full=True, reduction="none")
+        log_p = -_gaussian_nll(mean, y.reshape(1, y.shape[0], -1), var)
         return _neg_log_mean_exp(log_p.sum(-1)) / mean.shape[-1]
 
     def disagreement(self, out):
@@ -136,6 +135,17 @@ class CrossEntropyLoss(nn.Module):
         total = -(log_mean.exp() * log_mean).sum(-1)
         expected = -(p * log_p).sum(-1).mean(0)
         return (total - expected).mean()
+
+
+def _gaussian_nll(mean, y, var):
+    """Elementwise ``-log N(y | mean, var)`` (broadcasting). The same value as
+    ``F.gaussian_nll_loss(..., full=True, reduction="none")``, without its
+    input checks (one of which reads a tensor back every step); the variance
+    is floored by the head already."""
+    return 0.5 * (var.log() + (y - mean).square() / var + _LOG_2PI)
+
+
+_LOG_2PI = math.log(2 * math.pi)
 
 
 def _neg_log_mean_exp(log_p):

@@ -20,21 +20,61 @@ from torch import nn
 from .hypernetwork import make_mlp
 
 
-def _lipschitz_mlp(sizes):
-    """MLP with spectrally normalised layers (Miyato et al. 2018).
+class LipschitzMLP(nn.Module):
+    """MLP whose weight matrices are divided by their spectral norm (Miyato et al. 2018).
 
     A Lipschitz critic keeps the gradient it sends to the mixer bounded: with
     an unconstrained discriminator, once it wins, ``-log D(Q(s))`` explodes,
     the codes leave the region the generators know, and the generated
     networks (and the supervised loss) blow up.
-    """
-    mlp = make_mlp(sizes, activation=nn.LeakyReLU)
-    for i, layer in enumerate(mlp):
-        if isinstance(layer, nn.Linear):
-            mlp[i] = nn.utils.spectral_norm(layer)
-    return mlp
 
-__all__ = ["CodeDiscriminator", "MINEStatistics", "REGULARIZERS"]
+    As ``torch.nn.utils.spectral_norm`` (one power iteration per training
+    forward, the estimate ``sigma = u^T W v`` differentiated through ``W``),
+    but the normalised weights are computed once by :meth:`normalized` and can
+    then serve several forward passes of one step, some of them with the
+    weights detached (:meth:`forward`'s ``weights``), so that the
+    discriminator's and the mixer's objectives share one backward pass.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = LipschitzMLP([3, 8, 1])
+    >>> net(torch.randn(5, 3)).shape
+    torch.Size([5, 1])
+    """
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        for i, layer in enumerate(self.layers):
+            u = F.normalize(torch.randn(layer.out_features), dim=0)
+            self.register_buffer(f"u{i}", u)
+
+    def normalized(self):
+        """``[(W_i / sigma_i, b_i)]``; in training mode one power iteration
+        updates each ``u_i`` first."""
+        out = []
+        for i, layer in enumerate(self.layers):
+            W, u = layer.weight, getattr(self, f"u{i}")
+            with torch.no_grad():
+                v = F.normalize(W.t() @ u, dim=0)
+                if self.training:
+                    u.copy_(F.normalize(W @ v, dim=0))
+                u = u.clone()  # the buffer may change before the backward pass
+            sigma = torch.dot(u, W @ v)
+            out.append((W / sigma, layer.bias))
+        return out
+
+    def forward(self, x, weights=None):
+        weights = self.normalized() if weights is None else weights
+        for i, (W, b) in enumerate(weights):
+            if i:
+                x = F.leaky_relu(x, 0.01)
+            x = F.linear(x, W, b)
+        return x
+
+
+__all__ = ["LipschitzMLP", "CodeDiscriminator", "MINEStatistics", "REGULARIZERS"]
 
 
 class CodeDiscriminator(nn.Module):
@@ -64,9 +104,12 @@ class CodeDiscriminator(nn.Module):
     True
     """
 
+    #: One backward pass of the sum of ``losses`` trains both sides correctly.
+    separable = True
+
     def __init__(self, noise_dim, latent_dim, n_layers, hidden=(64, 64)):
         super().__init__()
-        self.net = _lipschitz_mlp([latent_dim, *hidden, 1])
+        self.net = LipschitzMLP([latent_dim, *hidden, 1])
 
     def forward(self, codes):
         return self.net(codes).squeeze(-1)
@@ -79,18 +122,22 @@ class CodeDiscriminator(nn.Module):
         return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
 
     def losses(self, noise, codes):
-        """``(generator_loss, loss)`` from one forward pass on prior samples
-        and (attached) codes: the same values as the two methods, at the cost
-        of one pass (and one spectral-norm power iteration) instead of two.
-        Backpropagate the first into the mixer only and the second into
-        ``D`` only (``backward(inputs=...)``)."""
-        logits = self(torch.cat([torch.randn_like(codes), codes]))
-        real, fake = logits.chunk(2)
-        generator = F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
-        # Sum of the mean losses on real and on fake samples, as in Eq. 2.
-        own = F.binary_cross_entropy_with_logits(
-            real, torch.ones_like(real)
-        ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+        """``(generator_loss, loss)`` whose sum has the right gradients for both
+        players: the mixer's term sees ``D`` with its weights detached, ``D``'s
+        term sees the codes detached, so one ``backward`` of
+        ``data_loss + beta * generator_loss + loss`` sends each term to its own
+        parameters only (the alternating updates of Eq. 2, both scored on the
+        codes before this step's updates). One spectral-norm power iteration
+        serves both terms."""
+        weights = self.net.normalized()
+        frozen = [(W.detach(), b.detach()) for W, b in weights]
+        fake_for_mixer = self.net(codes, frozen).squeeze(-1)
+        logits = self.net(torch.cat([torch.randn_like(codes), codes.detach()]), weights)
+        real, fake = logits.squeeze(-1).chunk(2)
+        # -log sigmoid(t) == softplus(-t): the non-saturating generator loss,
+        # and D's sum of the mean losses on real and on fake samples (Eq. 2).
+        generator = F.softplus(-fake_for_mixer).mean()
+        own = F.softplus(-real).mean() + F.softplus(fake).mean()
         return generator, own
 
 
@@ -125,13 +172,14 @@ class MINEStatistics(nn.Module):
 
     def __init__(self, noise_dim, latent_dim, n_layers, hidden=(64, 64)):
         super().__init__()
-        self.net = _lipschitz_mlp([noise_dim + n_layers * latent_dim, *hidden, 1])
+        self.net = LipschitzMLP([noise_dim + n_layers * latent_dim, *hidden, 1])
 
     def mutual_information(self, noise, codes):
         z = codes.reshape(codes.shape[0], -1)
-        joint = self.net(torch.cat([noise, z], dim=1)).squeeze(-1)
+        weights = self.net.normalized()  # one power iteration for both passes
+        joint = self.net(torch.cat([noise, z], dim=1), weights).squeeze(-1)
         shuffled = z[torch.randperm(z.shape[0], device=z.device)]
-        marginal = self.net(torch.cat([noise, shuffled], dim=1)).squeeze(-1)
+        marginal = self.net(torch.cat([noise, shuffled], dim=1), weights).squeeze(-1)
         return joint.mean() - (torch.logsumexp(marginal, 0) - math.log(marginal.shape[0]))
 
     def loss(self, noise, codes):
@@ -139,6 +187,10 @@ class MINEStatistics(nn.Module):
 
     def generator_loss(self, noise, codes):
         return -self.mutual_information(noise, codes)
+
+    #: Both sides maximise the same bound: the two terms are backpropagated
+    #: separately (into the mixer, times beta, and into ``T``).
+    separable = False
 
     def losses(self, noise, codes):
         """``(generator_loss, loss)`` from one estimate: both maximise the
