@@ -211,7 +211,7 @@ class BaseHyperGAN(BaseEstimator):
         "mixup_diversity": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -241,7 +241,7 @@ class BaseHyperGAN(BaseEstimator):
         mixup_diversity="auto",
         max_epochs=200,
         batch_size="auto",
-        lr=1e-3,
+        lr="auto",
         weight_decay=0.0,
         early_stopping="auto",
         validation_fraction=0.1,
@@ -314,6 +314,21 @@ class BaseHyperGAN(BaseEstimator):
     _auto_lr_schedule = "constant"
     #: What ``mixup_diversity="auto"`` means for this estimator.
     _auto_mixup_diversity = 0.0
+    #: What ``lr="auto"`` means for this estimator.
+    _auto_lr = 1e-3
+    #: Whether the hypernetwork's weight matrices learn at ``lr / fan_in``
+    #: (``HyperGANNet``'s ``scale_lr_by_fan_in``).
+    _scale_lr_by_fan_in = False
+    #: Steps between regulariser updates (``HyperGANNet``'s ``regularizer_interval``).
+    _regularizer_interval = 1
+
+    def _batch_size(self, n_samples):
+        """``batch_size``, with "auto" resolved for ``n_samples`` training rows."""
+        return resolve_batch_size(self.batch_size, n_samples)
+
+    def _lr(self, n_samples):
+        """``lr``, with "auto" resolved (``_auto_lr``) for ``n_samples`` rows."""
+        return float(self._resolved("lr"))
 
     def _resolved(self, name):
         """Parameter ``name``, with "auto" replaced by this estimator's
@@ -426,13 +441,15 @@ class BaseHyperGAN(BaseEstimator):
             criterion=criterion,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
+            lr=self._lr(n_samples),
             max_epochs=self.max_epochs,
             iterator_train__shuffle=True,
             train_split=train_split,
             callbacks=callbacks or None,
             device=device,
             regularizer=self.regularizer,
+            regularizer_interval=self._regularizer_interval,
+            scale_lr_by_fan_in=self._scale_lr_by_fan_in,
             **self._training_params(n_samples),
         )
 
@@ -444,7 +461,7 @@ class BaseHyperGAN(BaseEstimator):
             "n_networks": int(self._resolved("n_networks")),
             "beta": self.beta,
             "mixup_diversity": float(self._resolved("mixup_diversity")),
-            "batch_size": resolve_batch_size(self.batch_size, n_samples),
+            "batch_size": self._batch_size(n_samples),
             "verbose": self.verbose,
         }
 
@@ -531,7 +548,7 @@ class BaseHyperGAN(BaseEstimator):
         for group in net.optimizer_.param_groups:
             group["weight_decay"] = self.weight_decay
             if not streaming:  # from the initial rate again (a schedule may have cut it)
-                group["lr"] = self.lr * group.get("lr_scale", 1.0)
+                group["lr"] = self._lr(n_samples) * group.get("lr_scale", 1.0)
         return net
 
     def fit(self, X, y):

@@ -77,8 +77,9 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         Rows per training step. "auto" gives about 32 steps per epoch with
         32 to 256 rows per step, and at least 4 steps per epoch on tiny data:
         ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 32))``.
-    lr : float, default=1e-3
-        Adam learning rate.
+    lr : float or "auto", default="auto"
+        Adam learning rate of the mixer and generators. "auto" is 1e-3, the
+        rate the classifier's other defaults were chosen with.
     weight_decay : float, default=0.0
         Adam weight decay of the mixer and generators.
     early_stopping : bool or "auto", default="auto"

@@ -200,6 +200,19 @@ class HyperGANNet(NeuralNet):
         Hidden sizes of the discriminator or MINE statistics network.
     regularizer_lr : float or None, default=None
         Learning rate of the regulariser's optimizer (``lr`` if None).
+    regularizer_interval : int, default=1
+        Lazy regularisation (Karras et al., CVPR 2020, Sec. 3.1, for their
+        R1 term): the regulariser is updated, and its term enters the mixer's
+        objective, on every ``regularizer_interval``-th step only, weighted
+        by ``regularizer_interval * beta`` so its average pull is unchanged.
+        The supervised loss, which the regulariser only keeps from
+        collapsing the codes, is optimised every step; the regulariser's
+        share of a step's cost (about half of it for a small target) is paid
+        ``1 / regularizer_interval`` as often. 1 is the paper's every-step
+        alternation.
+    scale_lr_by_fan_in : bool, default=False
+        Train each weight matrix of the mixer and generators at
+        ``lr / fan_in`` (see :func:`_fan_in_scaled`); biases at ``lr``.
     mixup_diversity : float, default=0.0
         Weight of the reward for disagreeing away from the training rows: the
         criterion's ``disagreement`` of the networks on
@@ -220,6 +233,8 @@ class HyperGANNet(NeuralNet):
         regularizer="discriminator",
         regularizer_hidden=(64, 64),
         regularizer_lr=None,
+        regularizer_interval=1,
+        scale_lr_by_fan_in=False,
         mixup_diversity=0.0,
         **kwargs,
     ):
@@ -234,6 +249,8 @@ class HyperGANNet(NeuralNet):
         self.regularizer = regularizer
         self.regularizer_hidden = regularizer_hidden
         self.regularizer_lr = regularizer_lr
+        self.regularizer_interval = regularizer_interval
+        self.scale_lr_by_fan_in = scale_lr_by_fan_in
         self.mixup_diversity = mixup_diversity
 
     @property
@@ -289,7 +306,8 @@ class HyperGANNet(NeuralNet):
 
     def initialize_optimizer(self, *args, **kwargs):
         super().initialize_optimizer(*args, **kwargs)
-        self.optimizer_ = _fan_in_scaled(self.optimizer_, self.module_)
+        if self.scale_lr_by_fan_in:
+            self.optimizer_ = _fan_in_scaled(self.optimizer_, self.module_)
         lr = self.regularizer_lr if self.regularizer_lr is not None else self.lr
         self.regularizer_optimizer_ = torch.optim.Adam(
             self.regularizer_.parameters(), lr=lr, betas=(0.5, 0.999), **_adam_options(self.device)
@@ -333,13 +351,16 @@ class HyperGANNet(NeuralNet):
         if mixing:
             loss = loss - self.mixup_diversity * self.criterion_.disagreement(out_all[:, n:])
         self.optimizer_.zero_grad(set_to_none=True)
-        regularized = self.uses_regularizer
+        step = self.__dict__.get("_regularizer_clock", 0)
+        self._regularizer_clock = step + 1
+        interval = max(1, int(self.regularizer_interval))
+        regularized = self.uses_regularizer and step % interval == 0
         if regularized:
             # The regulariser is scored on the codes before this step's mixer
             # update, as with a separate update on detached codes (the
-            # alternating scheme of Eq. 2).
+            # alternating scheme of Eq. 2); lazily, every interval-th step.
             generator_loss, reg_loss = self.regularizer_.losses(noise, codes)
-            loss = loss + self.beta * generator_loss
+            loss = loss + interval * self.beta * generator_loss
             self.regularizer_optimizer_.zero_grad(set_to_none=True)
             if self.regularizer_.separable:
                 # Each term reaches its own parameters only (see ``losses``).

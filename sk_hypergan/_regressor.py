@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -91,11 +92,22 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     max_epochs : int, default=200
         Most training epochs (fewer when early stopping ends the fit).
     batch_size : int or "auto", default="auto"
-        Rows per training step. "auto" gives about 32 steps per epoch with
-        32 to 256 rows per step, and at least 4 steps per epoch on tiny data:
-        ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 32))``.
-    lr : float, default=1e-3
-        Adam learning rate.
+        Rows per training step. "auto" is ``n_samples // 16`` within [32, 512]
+        (and at least 4 steps per epoch on tiny data):
+        ``min(512, max(min(32, ceil(n_samples / 4)), n_samples // 16))``. A
+        step costs about the same for any batch in that range, so large data
+        take fewer, larger steps.
+    lr : float or "auto", default="auto"
+        Adam learning rate of the generated weights: the mixer's and
+        generators' weight matrices learn at ``lr / fan_in`` (biases at
+        ``lr``), so that ``lr`` is the step the generated networks' own
+        weights take, as for an ensemble's networks (the Adam rule of muP,
+        Yang et al. 2021; without it the generated weights moved about a
+        generator-width times faster than ``lr`` says, and rates above
+        1e-3 diverged). "auto" is ``1e-2 * sqrt(batch_size / 32)``, at most
+        3e-2 (square-root scaling with the batch size, Malladi et al. 2022),
+        chosen on the UCI selection splits (see the user guide). The code-space regulariser is updated every
+        4th step, weighted 4x (lazy regularisation, Karras et al. 2020).
     weight_decay : float, default=0.0
         Adam weight decay of the mixer and generators.
     early_stopping : bool or "auto", default="auto"
@@ -177,9 +189,36 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     ['aleatoric_std', 'epistemic_std', 'mean', 'std']
     """
 
-    # A decaying rate lets the Gaussian heads settle: UCI naval's NLL goes
-    # from about -4.9 to below -6 (benchmarks/results/uci.md).
     _auto_lr_schedule = "plateau"
+    _auto_lr = 1e-2
+    _scale_lr_by_fan_in = True
+    _regularizer_interval = 4
+
+    #: ``batch_size="auto"``: ``n_samples // AUTO_BATCH_DIVISOR`` rows, within
+    #: [32, AUTO_BATCH_MAX] (fewer on tiny data, for at least 4 steps per epoch).
+    AUTO_BATCH_DIVISOR = 16
+    AUTO_BATCH_MAX = 512
+    #: ``lr="auto"``: ``_auto_lr`` at 32 rows per step, times the square root
+    #: of the batch size over 32, at most ``AUTO_LR_MAX``.
+    AUTO_LR_MAX = 3e-2
+
+    def _batch_size(self, n_samples):
+        # A step costs about the same from 32 to 512 rows (a few hundred
+        # short kernels), so large data take large batches: fewer steps per
+        # epoch, and less gradient noise, which is what lets a fit on many
+        # rows reach the ensemble's error (UCI kin8nm, power, naval).
+        if self.batch_size != "auto":
+            return self.batch_size
+        floor = min(32, max(1, math.ceil(n_samples / 4)))
+        return int(min(self.AUTO_BATCH_MAX, max(floor, n_samples // self.AUTO_BATCH_DIVISOR)))
+
+    def _lr(self, n_samples):
+        # Square-root scaling of Adam's rate with the batch size (Malladi et
+        # al., NeurIPS 2022): a larger, less noisy batch takes larger steps.
+        if self.lr != "auto":
+            return float(self.lr)
+        scale = math.sqrt(self._batch_size(n_samples) / 32)
+        return float(min(self.AUTO_LR_MAX, self._auto_lr * scale))
 
     def _y_validation_kwargs(self):
         return {"multi_output": True, "y_numeric": True}

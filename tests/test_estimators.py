@@ -352,7 +352,7 @@ def test_fitted_model_with_the_schedule_pickles_without_its_torch_scheduler():
     loaded.set_params(warm_start=True, max_epochs=2).fit(X, y)
     rebuilt = dict(loaded.net_.callbacks_)["lr_scheduler"].lr_scheduler_
     assert rebuilt.optimizer is loaded.net_.optimizer_
-    assert loaded.history_[-2, "event_lr"] == loaded.lr
+    assert loaded.history_[-2, "event_lr"] == loaded.net_.lr
 
 
 def test_lr_schedule_needs_a_held_out_split(regression_data):
@@ -361,7 +361,7 @@ def test_lr_schedule_needs_a_held_out_split(regression_data):
         *regression_data
     )
     assert "lr_scheduler" not in dict(reg.net_.callbacks_)
-    assert reg.net_.optimizer_.param_groups[0]["lr"] == reg.lr
+    assert reg.net_.optimizer_.param_groups[0]["lr"] == reg.net_.lr
 
 
 def test_pipeline_grid_search_and_cross_val(regression_data):
