@@ -321,6 +321,8 @@ class BaseHyperGAN(BaseEstimator):
     _scale_lr_by_fan_in = False
     #: Steps between regulariser updates (``HyperGANNet``'s ``regularizer_interval``).
     _regularizer_interval = 1
+    #: Learning rate of the regulariser's optimizer (None: the net's ``lr``).
+    _regularizer_lr = None
 
     def _batch_size(self, n_samples):
         """``batch_size``, with "auto" resolved for ``n_samples`` training rows."""
@@ -449,6 +451,7 @@ class BaseHyperGAN(BaseEstimator):
             device=device,
             regularizer=self.regularizer,
             regularizer_interval=self._regularizer_interval,
+            regularizer_lr=self._regularizer_lr,
             scale_lr_by_fan_in=self._scale_lr_by_fan_in,
             **self._training_params(n_samples),
         )

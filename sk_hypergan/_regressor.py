@@ -92,10 +92,10 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     max_epochs : int, default=200
         Most training epochs (fewer when early stopping ends the fit).
     batch_size : int or "auto", default="auto"
-        Rows per training step. "auto" is ``n_samples // 16`` within [32, 512]
+        Rows per training step. "auto" is ``n_samples // 16`` within [32, 256]
         (and at least 4 steps per epoch on tiny data):
-        ``min(512, max(min(32, ceil(n_samples / 4)), n_samples // 16))``. A
-        step costs about the same for any batch in that range, so large data
+        ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 16))``. A
+        step costs about the same for any batch in that range, so larger data
         take fewer, larger steps.
     lr : float or "auto", default="auto"
         Adam learning rate of the generated weights: the mixer's and
@@ -105,7 +105,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         Yang et al. 2021; without it the generated weights moved about a
         generator-width times faster than ``lr`` says, and rates above
         1e-3 diverged). "auto" is ``1e-2 * sqrt(batch_size / 32)``, at most
-        3e-2 (square-root scaling with the batch size, Malladi et al. 2022),
+        2e-2 (square-root scaling with the batch size, Malladi et al. 2022),
         chosen on the UCI selection splits (see the user guide). The code-space regulariser is updated every
         4th step, weighted 4x (lazy regularisation, Karras et al. 2020).
     weight_decay : float, default=0.0
@@ -197,16 +197,16 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     #: ``batch_size="auto"``: ``n_samples // AUTO_BATCH_DIVISOR`` rows, within
     #: [32, AUTO_BATCH_MAX] (fewer on tiny data, for at least 4 steps per epoch).
     AUTO_BATCH_DIVISOR = 16
-    AUTO_BATCH_MAX = 512
+    AUTO_BATCH_MAX = 256
     #: ``lr="auto"``: ``_auto_lr`` at 32 rows per step, times the square root
     #: of the batch size over 32, at most ``AUTO_LR_MAX``.
-    AUTO_LR_MAX = 3e-2
+    AUTO_LR_MAX = 2e-2
 
     def _batch_size(self, n_samples):
-        # A step costs about the same from 32 to 512 rows (a few hundred
-        # short kernels), so large data take large batches: fewer steps per
-        # epoch, and less gradient noise, which is what lets a fit on many
-        # rows reach the ensemble's error (UCI kin8nm, power, naval).
+        # A step costs about the same from 32 to 256 rows (a few hundred
+        # short kernels), so larger data take larger batches: fewer steps per
+        # epoch, and less gradient noise. Beyond 256 rows the steps per epoch
+        # became too few for near-noiseless targets (UCI naval, selection split).
         if self.batch_size != "auto":
             return self.batch_size
         floor = min(32, max(1, math.ceil(n_samples / 4)))
