@@ -7,6 +7,7 @@ uncertainty, split into aleatoric and epistemic parts.
 
 from ._callbacks import DivergenceWarning, TrainingDivergedError
 from ._classifier import HyperGANClassifier
+from ._distribution import GaussianMixtureDistribution
 from ._regressor import HyperGANRegressor
 from .display import UncertaintyBandDisplay, UncertaintyHistogramDisplay
 from .diversity import weight_diversity
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DivergenceWarning",
+    "GaussianMixtureDistribution",
     "HyperGANClassifier",
     "HyperGANRegressor",
     "TrainingDivergedError",

@@ -7,7 +7,6 @@ from numbers import Real
 
 import numpy as np
 import torch
-from scipy.stats import norm
 from sklearn.base import RegressorMixin
 from sklearn.preprocessing._data import _handle_zeros_in_scale
 from sklearn.utils import Bunch, check_random_state, check_scalar
@@ -16,6 +15,7 @@ from torch import nn
 
 from ._base import BaseHyperGAN
 from ._core.losses import GaussianNLLLoss, gaussian_head
+from ._distribution import GaussianMixtureDistribution
 
 __all__ = ["HyperGANRegressor"]
 
@@ -339,9 +339,53 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         u = self.predict_uncertainty(X)
         return (u.mean, u.std) if return_std else u.mean
 
+    def predict_distribution(self, X):
+        """The predictive distribution of every row: the mixture of the networks' Gaussians.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Query points.
+
+        Returns
+        -------
+        GaussianMixtureDistribution
+            ``n_samples`` equal-weight Gaussian components per row (and target), in the
+            target's units, with ``mean()``, ``std()``, ``var()``, ``logpdf(y)``,
+            ``pdf(y)``, ``cdf(y)``, ``ppf(q)``, ``interval(confidence)`` and
+            ``rvs(size, random_state)``; results have shape ``(n_rows,)`` (or
+            ``(n_rows, n_targets)`` for a 2-D ``y``). Its mean and variance are those of
+            :meth:`predict_uncertainty`. It holds ``2 * n_samples`` floats per row and
+            target.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_hypergan import HyperGANRegressor
+        >>> X = np.linspace(-1, 1, 50)[:, None]
+        >>> reg = HyperGANRegressor(max_epochs=5, random_state=0).fit(X, X.ravel())
+        >>> dist = reg.predict_distribution(X[:3])
+        >>> dist.mean().shape, dist.logpdf(X[:3].ravel()).shape
+        ((3,), (3,))
+        >>> bool(np.allclose(dist.std(), reg.predict(X[:3], return_std=True)[1]))
+        True
+        """
+        means, variances = [], []
+        for out in self._member_outputs(X, dtype=torch.float64):
+            mean, var = gaussian_head(out)  # (n_samples, rows, k)
+            means.append(mean.numpy())
+            variances.append(var.numpy())
+        scale = self._y_scale
+        mean = np.concatenate(means, axis=1) * scale + self._y_mean
+        var = np.concatenate(variances, axis=1) * scale**2
+        return GaussianMixtureDistribution(mean, var, squeeze=self._y_1d)
+
     def predict_interval(self, X, confidence_level=0.9):
-        """Central predictive interval, from the Gaussian with the predictive
-        mean and standard deviation.
+        """Central predictive interval: the quantiles of the predictive mixture.
+
+        The bounds are the ``(1 - confidence_level) / 2`` and ``(1 + confidence_level)
+        / 2`` quantiles of :meth:`predict_distribution`, the mixture of the networks'
+        Gaussians (not of the Gaussian with its mean and standard deviation).
 
         Parameters
         ----------
@@ -373,9 +417,8 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
             max_val=1,
             include_boundaries="neither",
         )
-        mean, std = self.predict(X, return_std=True)
-        half = norm.ppf(0.5 + confidence_level / 2) * std
-        return np.stack([mean - half, mean + half], axis=-1)
+        lower, upper = self.predict_distribution(X).interval(confidence_level)
+        return np.stack([lower, upper], axis=-1)
 
     def sample_y(self, X, n_samples=1, random_state=0):
         """Draw targets from the predictive distribution.
