@@ -323,7 +323,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training rows of this batch; later calls must have the same features.
         y : array-like of shape (n_samples,)
             Labels of this batch, all among ``classes_``.
@@ -375,7 +375,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
 
         Returns
@@ -403,7 +403,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
 
         Returns
@@ -424,7 +424,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
 
         Returns

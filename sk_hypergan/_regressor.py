@@ -247,7 +247,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
 
         Returns
@@ -282,7 +282,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
         return_std : bool, default=False
             Also return the predictive standard deviation.
@@ -310,7 +310,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
         confidence_level : float, default=0.9
             Probability mass inside the interval, in (0, 1).
@@ -351,7 +351,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Query points.
         n_samples : int, default=1
             Number of draws per row.
@@ -407,7 +407,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training rows of this batch; later calls must have the same features.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets, with the same number of targets at every call.
