@@ -596,6 +596,18 @@ class BaseHyperGAN(BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.sparse import random as sparse_random
+        >>> from sk_hypergan import HyperGANRegressor
+        >>> X = sparse_random(100, 30, density=0.1, format="csr", random_state=0)
+        >>> y = X @ np.arange(30.0)
+        >>> w = np.r_[np.full(50, 2.0), np.ones(50)]  # the first 50 rows count twice
+        >>> reg = HyperGANRegressor(max_epochs=5, random_state=0).fit(X, y, sample_weight=w)
+        >>> reg.predict(X[:3]).shape
+        (3,)
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "net_")

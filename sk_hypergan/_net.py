@@ -69,8 +69,8 @@ def _unpack_weighted(X):
 
 def _unpack(batch):
     """``(X, y, sample_weight or None)`` of a batch from any iterator."""
-    if isinstance(batch, _Batch) and len(batch) == 3:
-        return batch
+    if isinstance(batch, _Batch):  # the estimators' batches: no further checks
+        return batch if len(batch) == 3 else (batch[0], batch[1], None)
     Xi, yi = unpack_data(batch)
     Xi, wi = _unpack_weighted(Xi)
     return Xi, yi, wi
