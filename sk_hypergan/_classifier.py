@@ -242,7 +242,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         """``sample_weight`` times the weight of each row's class (``class_weight``,
         as in :class:`~sklearn.linear_model.LogisticRegression`)."""
         weights = super()._sample_weight(y, sample_weight)
-        if self.class_weight is None:
+        if getattr(self, "class_weight", None) is None:  # None, or a pickle from before it
             return weights
         classes = self.classes_.tolist()
         if isinstance(self.class_weight, dict):
