@@ -284,3 +284,13 @@ def test_verbose_2_shows_a_progress_bar(capsys):
     assert "it/s" in captured.err or "s/it" in captured.err  # tqdm's bar
     assert "epoch" in captured.out  # and the per-epoch table
     assert "progress_bar" in dict(reg.net_.callbacks_)
+
+
+def test_classifier_weighted_sparse_with_stratified_early_stopping():
+    """Weights travel through skorch's stratified held-out split (as a dict X)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 5)
+    y = (X[:, 0] > 0.8).astype(int)
+    clf = HyperGANClassifier(class_weight="balanced", early_stopping=True, **FAST)
+    clf.fit(sp.csr_matrix(X), y, sample_weight=rng.uniform(0.5, 1.5, size=300))
+    assert np.isfinite(clf.history_[:, "valid_loss"]).all()
