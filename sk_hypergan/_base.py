@@ -14,17 +14,18 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
 from ._core.hypernetwork import HyperNetwork
 from ._core.regularizers import REGULARIZERS
 from ._net import HyperGANNet
-from .targets import mlp
+from .targets import MLP, mlp
 
 __all__ = ["BaseHyperGAN"]
 
@@ -105,7 +106,14 @@ def _signature(value):
 
 def _as_float32(X):
     """Writable C-contiguous float32 ``X`` (torch refuses read-only memory);
-    copies only if needed. Values beyond the float32 range would become inf."""
+    copies only if needed. Values beyond the float32 range would become inf.
+    A sparse ``X`` (CSR after validation) stays sparse: float32 values,
+    canonical structure (sorted, no duplicate entries)."""
+    if sparse.issparse(X):
+        _as_float32(X.data)  # the range check, on the stored values
+        X = X.astype(np.float32)  # a copy: the caller's matrix is not touched
+        X.sum_duplicates()
+        return X
     if X.dtype != np.float32 and X.size and (X.max() > _FLOAT32_MAX or X.min() < -_FLOAT32_MAX):
         raise ValueError(
             f"X contains values beyond the float32 range (|x| > {_FLOAT32_MAX:.4g}), "
@@ -374,8 +382,35 @@ class BaseHyperGAN(BaseEstimator):
         return None
 
     # -- fitting ---------------------------------------------------------------
+    def _accepts_sparse(self):
+        """Sparse X needs the mlp target, whose first layer is a sparse product."""
+        return self.target is None or isinstance(self.target, MLP)
+
+    def _check_sparse(self, X):
+        if sparse.issparse(X) and not self._accepts_sparse():
+            raise ValueError(
+                f"Sparse X is supported with the mlp target only (its first layer is a "
+                f"sparse product); the {type(self.target).__name__} target needs dense data: "
+                "convert X with X.toarray(), or use target=mlp(...)."
+            )
+
     def _validate_X(self, X, reset):
-        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        self._check_sparse(X)
+        return validate_data(
+            self, X, reset=reset, dtype=[np.float64, np.float32], accept_sparse="csr"
+        )
+
+    def _sample_weight(self, y, sample_weight, streaming=False):
+        """The per-row weights of a fit (None when unweighted): validated
+        ``sample_weight``; the classifier multiplies in its ``class_weight``."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, y, dtype=np.float64, ensure_non_negative=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._accepts_sparse()
+        return tags
 
     def _build_net(self, n_outputs, criterion, device, n_samples, early_stopping=False):
         target = self.target if self.target is not None else mlp()
@@ -468,13 +503,15 @@ class BaseHyperGAN(BaseEstimator):
             "verbose": self.verbose,
         }
 
-    def _fit(self, X, y, reset, epochs=None, **encode_params):
+    def _fit(self, X, y, reset, epochs=None, sample_weight=None, **encode_params):
+        self._check_sparse(X)
         X, y = validate_data(
             self,
             X,
             y,
             reset=reset,
             dtype=[np.float64, np.float32],
+            accept_sparse="csr",
             **self._y_validation_kwargs(),
         )
         streaming = epochs is not None  # partial_fit: one pass over every row
@@ -498,6 +535,11 @@ class BaseHyperGAN(BaseEstimator):
                 # reproducible from random_state, so calls do not replay one stream.
                 fit_seed = (fit_seed + len(self.net_.history)) % _MAX_SEED
         X32 = _as_float32(X)
+        weights = self._sample_weight(y, sample_weight, streaming=streaming)
+        if weights is not None:
+            # skorch carries per-row data through its splits as a dict X
+            # (HyperGANNet's iterators unpack it; see _net._Batch).
+            X32 = {"X": X32, "sample_weight": weights.astype(np.float32)}
         devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
         # Seed torch for this fit only (target template, initialisation,
         # shuffling, noise), leaving the caller's global RNG state untouched.
@@ -506,16 +548,14 @@ class BaseHyperGAN(BaseEstimator):
             if reset:
                 # Streaming (partial_fit) sees one batch at a time: no split.
                 stop = not streaming and self._uses_early_stopping(y_enc)
-                net = self._build_net(
-                    n_outputs, criterion, device, len(X32), early_stopping=stop
-                )
+                net = self._build_net(n_outputs, criterion, device, len(y), early_stopping=stop)
                 self._built_from = {name: _signature(getattr(self, name)) for name in _BUILD_PARAMS}
                 net.fit(X32, y_enc, epochs=n_epochs)
             elif streaming:
-                net = self._warm_net(len(X32), streaming=True)
+                net = self._warm_net(len(y), streaming=True)
                 _streaming_partial_fit(net, X32, y_enc, n_epochs)
             else:  # warm start: as the first fit, early stopping included,
-                net = self._warm_net(len(X32))
+                net = self._warm_net(len(y))
                 net.partial_fit(X32, y_enc, epochs=n_epochs)
         self.net_ = net
         return self
@@ -554,31 +594,53 @@ class BaseHyperGAN(BaseEstimator):
                 group["lr"] = self._lr(n_samples) * group.get("lr_scale", 1.0)
         return net
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the hypernetwork: a whole distribution of networks in one fit.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (NumPy array or pandas DataFrame; no NaN, no sparse).
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (NumPy array, pandas DataFrame, or a SciPy sparse
+            matrix or array with the ``mlp`` target; no NaN).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-row weights. The data term of each step is the
+            weighted mean ``sum(w_i * loss_i) / sum(w_i)`` over the batch's
+            rows (as in scikit-learn's MLPs): an integer weight counts a row
+            that many times, a zero weight drops it. The early-stopping
+            split's held-out loss is weighted the same way; the code-space
+            regulariser (which sees no rows) and ``mixup_diversity`` are not.
 
         Returns
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.sparse import random as sparse_random
+        >>> from sk_hypergan import HyperGANRegressor
+        >>> X = sparse_random(100, 30, density=0.1, format="csr", random_state=0)
+        >>> y = X @ np.arange(30.0)
+        >>> w = np.r_[np.full(50, 2.0), np.ones(50)]  # the first 50 rows count twice
+        >>> reg = HyperGANRegressor(max_epochs=5, random_state=0).fit(X, y, sample_weight=w)
+        >>> reg.predict(X[:3]).shape
+        (3,)
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "net_")
-        return self._fit(X, y, reset=not warm)
+        return self._fit(X, y, reset=not warm, sample_weight=sample_weight)
 
-    def _partial_fit(self, X, y, **encode_params):
+    def _partial_fit(self, X, y, sample_weight=None, **encode_params):
         """One epoch on ``(X, y)``; the first call (no ``net_`` yet) builds and
         initialises the networks exactly as ``fit`` does, later calls (and
         calls after ``fit``) continue training them."""
         first = not hasattr(self, "net_")
-        return self._fit(X, y, reset=first, epochs=1, **encode_params)
+        return self._fit(
+            X, y, reset=first, epochs=1, sample_weight=sample_weight, **encode_params
+        )
 
     @property
     def history_(self):

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
@@ -112,7 +114,11 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Torch device; "auto" picks CUDA when available.
     verbose : int, default=0
-        1 prints skorch's per-epoch table.
+        1 prints skorch's per-epoch table; 2 also shows a progress bar over
+        each epoch's batches (skorch's ``ProgressBar``, a ``tqdm`` bar erased
+        at the end of the epoch). The bar is set up when the networks are
+        built, so a warm-started ``fit`` or ``partial_fit`` keeps the first
+        fit's choice; 0 prints nothing.
     warm_start : bool, default=False
         If True, ``fit`` continues training the existing networks, with the
         current ``max_epochs``, ``lr``, ``weight_decay``, ``n_networks``,
@@ -131,6 +137,13 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         hold the cores (see the scaling page). None keeps torch's global
         setting (``torch.set_num_threads``), e.g. for a large ``conv2d``
         target.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into the per-row weights of the
+        loss (``sample_weight``), as in
+        :class:`~sklearn.linear_model.LogisticRegression`: a dict
+        ``{label: weight}`` (unlisted classes weigh 1; a label that is not a
+        class is an error), or "balanced", ``n_samples / (n_classes *
+        count)`` from the fit's ``y`` (``fit`` only). For imbalanced classes.
 
     Attributes
     ----------
@@ -161,6 +174,97 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     >>> sorted(u)
     ['aleatoric', 'epistemic', 'total']
     """
+
+    _parameter_constraints: dict = {
+        **BaseHyperGAN._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        target=None,
+        *,
+        n_networks='auto',
+        n_samples=100,
+        noise_dim=32,
+        latent_dim=32,
+        mixer_hidden_sizes=(128,),
+        generator_hidden_sizes=(128,),
+        use_mixer=True,
+        regularizer='discriminator',
+        beta=1.0,
+        mixup_diversity='auto',
+        max_epochs=200,
+        batch_size='auto',
+        lr=0.001,
+        weight_decay=0.0,
+        early_stopping='auto',
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        lr_schedule='auto',
+        callbacks=None,
+        device='cpu',
+        verbose=0,
+        warm_start=False,
+        random_state=None,
+        n_threads=1,
+        class_weight=None,
+    ):
+        super().__init__(
+            target=target,
+            n_networks=n_networks,
+            n_samples=n_samples,
+            noise_dim=noise_dim,
+            latent_dim=latent_dim,
+            mixer_hidden_sizes=mixer_hidden_sizes,
+            generator_hidden_sizes=generator_hidden_sizes,
+            use_mixer=use_mixer,
+            regularizer=regularizer,
+            beta=beta,
+            mixup_diversity=mixup_diversity,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            lr_schedule=lr_schedule,
+            callbacks=callbacks,
+            device=device,
+            verbose=verbose,
+            warm_start=warm_start,
+            random_state=random_state,
+            n_threads=n_threads,
+        )
+        self.class_weight = class_weight
+
+    def _sample_weight(self, y, sample_weight, streaming=False):
+        """``sample_weight`` times the weight of each row's class (``class_weight``,
+        as in :class:`~sklearn.linear_model.LogisticRegression`)."""
+        weights = super()._sample_weight(y, sample_weight)
+        if getattr(self, "class_weight", None) is None:  # None, or a pickle from before it
+            return weights
+        classes = self.classes_.tolist()
+        if isinstance(self.class_weight, dict):
+            unknown = [c for c in self.class_weight if c not in set(classes)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {unknown!r} that are not among the classes "
+                    f"{classes!r}."
+                )
+            by_class = [self.class_weight.get(c, 1.0) for c in classes]
+        elif streaming:
+            # One batch's class counts are not the data's (as SGDClassifier).
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit; compute the "
+                "weights on the whole data (sklearn.utils.class_weight.compute_class_weight) "
+                "and pass them as a dict."
+            )
+        else:  # "balanced": n_samples / (n_classes * count of the class)
+            by_class = compute_class_weight("balanced", classes=self.classes_, y=y)
+        per_row = np.asarray(by_class, dtype=np.float64)[np.searchsorted(self.classes_, y)]
+        return per_row if weights is None else weights * per_row
 
     def _encode_y(self, y, classes=None):
         check_classification_targets(y)
@@ -201,7 +305,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     # calibration unchanged within noise, at ~1.6x the fit time.
     _auto_n_networks = 32
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of training on one batch of data (streaming, out-of-core).
 
         The first call (on an unfitted estimator) builds and initialises the
@@ -220,13 +324,17 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training rows of this batch; later calls must have the same features.
         y : array-like of shape (n_samples,)
             Labels of this batch, all among ``classes_``.
         classes : array-like of shape (n_classes,), default=None
             All the labels of the stream. Required on the first call; later
             calls may omit it or must pass the same classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-row weights, as in :meth:`fit` (multiplied by
+            ``class_weight`` if set; ``"balanced"`` needs the whole data, so
+            ``partial_fit`` accepts only a dict).
 
         Returns
         -------
@@ -249,13 +357,13 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
             self._validate_params()
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-            return self._partial_fit(X, y, classes=classes)
+            return self._partial_fit(X, y, classes=classes, sample_weight=sample_weight)
         if classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
             raise ValueError(
                 f"classes={np.asarray(classes).tolist()!r} is not the same as on the first "
                 f"call to partial_fit (or fit), was: {self.classes_.tolist()!r}."
             )
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight=sample_weight)
 
     def _member_proba(self, X):
         """Yield per-chunk member probabilities ``(n_samples, rows, n_classes)``:
@@ -268,7 +376,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
 
         Returns
@@ -296,7 +404,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
 
         Returns
@@ -317,7 +425,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
 
         Returns

@@ -9,11 +9,13 @@ HyperGAN's alternating updates.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
+from scipy import sparse
 from skorch import NeuralNet
-from skorch.callbacks import Callback, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, PassthroughScoring, PrintLog, ProgressBar
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch.utils.data import DataLoader, Subset, default_collate
@@ -25,7 +27,53 @@ __all__ = ["HyperGANNet"]
 
 
 class _Batch(tuple):
-    """``(X rows, y rows)`` already gathered as one batch by :class:`_BatchDataset`."""
+    """``(X rows, y rows)`` already gathered as one batch by :class:`_BatchDataset`,
+    or ``(X rows, y rows, sample_weight rows)`` for a weighted fit.
+
+    A weighted fit passes ``X`` to skorch as ``{"X": X, "sample_weight": w}``
+    (skorch's own way to carry per-row data through its splits); the
+    iterators unpack it into the 3-tuple, an unweighted fit keeps the pair.
+    X rows of a sparse ``X`` (SciPy CSR) are a torch sparse CSR tensor.
+    """
+
+
+def _sparse_rows(X):
+    """torch sparse CSR tensor of the SciPy CSR matrix (or array) ``X``,
+    sharing its values (no copy for float32 data)."""
+    with warnings.catch_warnings():
+        # torch's notice that sparse CSR is in beta, once per process.
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(X.indptr.astype(np.int64, copy=False)),
+            torch.from_numpy(X.indices.astype(np.int64, copy=False)),
+            torch.from_numpy(X.data),
+            size=X.shape,
+            check_invariants=False,  # SciPy's own structure, checked by validation
+        )
+
+
+def _rows(X, idx):
+    """Rows ``idx`` (an index array or a slice) of a NumPy array or a SciPy
+    CSR matrix, as a tensor (sparse CSR for sparse ``X``: only these rows)."""
+    if sparse.issparse(X):
+        return _sparse_rows(X[idx])
+    return torch.from_numpy(X[idx])
+
+
+def _unpack_weighted(X):
+    """``(X, sample_weight or None)`` from what a fit passed to skorch."""
+    if isinstance(X, dict):
+        return X["X"], X["sample_weight"]
+    return X, None
+
+
+def _unpack(batch):
+    """``(X, y, sample_weight or None)`` of a batch from any iterator."""
+    if isinstance(batch, _Batch):  # the estimators' batches: no further checks
+        return batch if len(batch) == 3 else (batch[0], batch[1], None)
+    Xi, yi = unpack_data(batch)
+    Xi, wi = _unpack_weighted(Xi)
+    return Xi, yi, wi
 
 
 class _BatchDataset(Dataset):
@@ -38,9 +86,19 @@ class _BatchDataset(Dataset):
 
     def __getitems__(self, indices):
         if not (isinstance(self.X, np.ndarray) and isinstance(self.y, np.ndarray)):
-            return [self[i] for i in indices]
+            X, w = _unpack_weighted(self.X)
+            if not (_is_rows(X) and isinstance(self.y, np.ndarray)):
+                return [self[i] for i in indices]
+            idx = np.asarray(indices)
+            rows = (_rows(X, idx), torch.from_numpy(self.y[idx]))
+            return _Batch(rows if w is None else rows + (torch.from_numpy(w[idx]),))
         idx = np.asarray(indices)
         return _Batch((torch.from_numpy(self.X[idx]), torch.from_numpy(self.y[idx])))
+
+
+def _is_rows(X):
+    """A NumPy array or SciPy CSR matrix, which :func:`_rows` gathers from."""
+    return isinstance(X, np.ndarray) or (sparse.issparse(X) and X.format == "csr")
 
 
 def _collate(batch):
@@ -48,19 +106,21 @@ def _collate(batch):
 
 
 def _in_memory_arrays(dataset):
-    """``(X, y)`` NumPy arrays behind a :class:`_BatchDataset` (or a ``Subset``
-    of one, as skorch's validation split gives), else None."""
+    """``(X, y, sample_weight or None)`` behind a :class:`_BatchDataset` (or a
+    ``Subset`` of one, as skorch's validation split gives): NumPy arrays, X
+    possibly a SciPy CSR matrix; else None."""
     indices = None
     if isinstance(dataset, Subset):
         dataset, indices = dataset.dataset, np.asarray(dataset.indices)
     if not isinstance(dataset, _BatchDataset):
         return None
-    X, y = dataset.X, dataset.y
-    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)):
+    (X, w), y = _unpack_weighted(dataset.X), dataset.y
+    if not (_is_rows(X) and isinstance(y, np.ndarray)):
         return None
     if indices is not None:
         X, y = X[indices], y[indices]
-    return X, y
+        w = None if w is None else w[indices]
+    return X, y, w
 
 
 class _TensorBatches:
@@ -72,16 +132,22 @@ class _TensorBatches:
     machinery, which costs as much as a small training step.
     """
 
-    def __init__(self, X, y, batch_size, shuffle):
-        self.X = torch.from_numpy(np.ascontiguousarray(X))
+    def __init__(self, X, y, batch_size, shuffle, sample_weight=None):
+        # A sparse X stays a SciPy CSR matrix: each batch's rows are sliced
+        # from it and only they become a (sparse) tensor.
+        self.X = X if sparse.issparse(X) else torch.from_numpy(np.ascontiguousarray(X))
         self.y = torch.from_numpy(np.ascontiguousarray(y))
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.w = None if sample_weight is None else torch.from_numpy(sample_weight)
 
     def __len__(self):
-        return math.ceil(len(self.X) / self.batch_size)
+        return math.ceil(self.X.shape[0] / self.batch_size)
 
     def __iter__(self):
+        if self.w is not None or sparse.issparse(self.X):
+            yield from self._iter_general()
+            return
         n = len(self.X)
         if not self.shuffle:
             for start in range(0, n, self.batch_size):
@@ -90,6 +156,20 @@ class _TensorBatches:
             return
         for idx in torch.randperm(n).split(self.batch_size):
             yield _Batch((self.X[idx], self.y[idx]))
+
+    def _iter_general(self):
+        """The same batches (the same ``randperm`` draws) for a sparse X
+        and/or with sample weights, which come as the batch's third item."""
+        n = self.X.shape[0]
+        if self.shuffle:
+            batches = torch.randperm(n).split(self.batch_size)
+        else:
+            batches = (slice(a, a + self.batch_size) for a in range(0, n, self.batch_size))
+        for idx in batches:
+            rows = idx.numpy() if isinstance(idx, torch.Tensor) else idx
+            Xi = _rows(self.X, rows) if sparse.issparse(self.X) else self.X[idx]
+            batch = (Xi, self.y[idx])
+            yield _Batch(batch if self.w is None else batch + (self.w[idx],))
 
 
 #: Range of the mixing weight of :func:`_mixup`: points near the midpoint of
@@ -264,6 +344,9 @@ class HyperGANNet(NeuralNet):
         ]
         # NaN/inf loss -> stop and roll back to the last finite state.
         extra.append(("divergence_guard", DivergenceGuard()))
+        if self.verbose >= 2:
+            # A tqdm bar over each epoch's batches (skorch's), from verbose=2.
+            extra.append(("progress_bar", ProgressBar()))
         name, last = callbacks[-1]
         if name == "print_log" and type(last) is PrintLog:
             callbacks[-1] = (name, _PrintLog())
@@ -281,7 +364,9 @@ class HyperGANNet(NeuralNet):
         batch_size = kwargs.get("batch_size", self.batch_size)
         if batch_size == -1:
             batch_size = len(dataset)
-        return _TensorBatches(*arrays, batch_size, shuffle=training and kwargs.get("shuffle"))
+        X, y, w = arrays
+        shuffle = training and kwargs.get("shuffle")
+        return _TensorBatches(X, y, batch_size, shuffle=shuffle, sample_weight=w)
 
     @property
     def uses_regularizer(self):
@@ -331,13 +416,17 @@ class HyperGANNet(NeuralNet):
         """
         if not self.module_.training:  # validation switched to evaluation mode
             self._set_training(True)
-        Xi, yi = unpack_data(batch)
+        Xi, yi, wi = _unpack(batch)
         Xi = to_tensor(Xi, device=self.device)
         yi = to_tensor(yi, device=self.device)
         noise = self.module_.sample_noise(self.n_networks)
 
         n = Xi.shape[0]
         mixing = self.mixup_diversity > 0
+        if mixing and Xi.layout is not torch.strided:
+            # Mixup and feature-shuffled rows are dense: this batch's rows
+            # (only they, batch_size x n_features) take the dense path.
+            Xi = Xi.to_dense()
         # With mixup_diversity, the same networks also see mixup and
         # feature-shuffled inputs (one batched forward); they are rewarded for
         # disagreeing there, between and off the training rows, where the data
@@ -346,7 +435,10 @@ class HyperGANNet(NeuralNet):
         inputs = torch.cat([Xi, _diversity_inputs(Xi)]) if mixing else Xi
         out_all, codes = self.module_(inputs, noise)
         out = out_all[:, :n] if mixing else out_all
-        data_loss = self.criterion_(out, yi)
+        if wi is None:
+            data_loss = self.criterion_(out, yi)
+        else:  # weighted mean over the batch's rows (sklearn's MLPs)
+            data_loss = self.criterion_(out, yi, to_tensor(wi, device=self.device))
         loss = data_loss
         if mixing:
             loss = loss - self.mixup_diversity * self.criterion_.disagreement(out_all[:, n:])
@@ -399,7 +491,7 @@ class HyperGANNet(NeuralNet):
         mean probabilities), over a fixed set of ``VALID_NETWORKS`` networks,
         so that epochs compare without the noise of fresh draws."""
         self._set_training(False)
-        Xi, yi = unpack_data(batch)
+        Xi, yi, wi = _unpack(batch)
         with torch.no_grad():
             Xi = to_tensor(Xi, device=self.device)
             yi = to_tensor(yi, device=self.device)
@@ -407,7 +499,10 @@ class HyperGANNet(NeuralNet):
                 self.VALID_NETWORKS, generator=torch.Generator().manual_seed(0)
             )
             out = self.module_(Xi, noise)[0]
-            loss = self.criterion_.ensemble_loss(out, yi)
+            if wi is None:
+                loss = self.criterion_.ensemble_loss(out, yi)
+            else:  # held-out rows weighted as the training rows are
+                loss = self.criterion_.ensemble_loss(out, yi, to_tensor(wi, device=self.device))
         return {"loss": loss, "y_pred": out}
 
     def _rows_per_chunk(self, n_networks, max_elements=None):
@@ -456,9 +551,17 @@ class HyperGANNet(NeuralNet):
     @torch.no_grad()
     def iter_member_outputs(self, X, noise):
         """Yield the outputs ``(B, rows, n_outputs)`` of the networks generated
-        from ``noise``, one chunk of rows of ``X`` (a float32 array) at a time."""
+        from ``noise``, one chunk of rows of ``X`` (a float32 array or SciPy
+        CSR matrix) at a time."""
         params = self._generate_cached(noise)
         step = self._rows_per_chunk(noise.shape[0])
+        if sparse.issparse(X):  # only a chunk's rows become a (sparse) tensor
+            chunks = (
+                _rows(X, slice(start, start + step)).to(self.device)
+                for start in range(0, X.shape[0], step)
+            )
+            yield from self.module_.target.forward_chunks(params, chunks)
+            return
         X = torch.as_tensor(np.ascontiguousarray(X))  # no copy for a C-contiguous float32 array
         chunks = (X[start : start + step].to(self.device) for start in range(0, X.shape[0], step))
         yield from self.module_.target.forward_chunks(params, chunks)

@@ -139,7 +139,11 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Torch device; "auto" picks CUDA when available.
     verbose : int, default=0
-        1 prints skorch's per-epoch table.
+        1 prints skorch's per-epoch table; 2 also shows a progress bar over
+        each epoch's batches (skorch's ``ProgressBar``, a ``tqdm`` bar erased
+        at the end of the epoch). The bar is set up when the networks are
+        built, so a warm-started ``fit`` or ``partial_fit`` keeps the first
+        fit's choice; 0 prints nothing.
     warm_start : bool, default=False
         If True, ``fit`` continues training the existing networks, with the
         current ``max_epochs``, ``lr``, ``weight_decay``, ``n_networks``,
@@ -282,7 +286,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
 
         Returns
@@ -317,7 +321,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
         return_std : bool, default=False
             Also return the predictive standard deviation.
@@ -389,7 +393,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Query points.
         confidence_level : float, default=0.9
             Probability mass inside the interval, in (0, 1).
@@ -429,7 +433,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_rows, n_features)
+        X : {array-like, sparse matrix} of shape (n_rows, n_features)
             Query points.
         n_samples : int, default=1
             Number of draws per row.
@@ -463,7 +467,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     def _wrap_member(self, module):
         return _GaussianMember(module, self._y_mean, self._y_scale)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch of training on one batch of data (streaming, out-of-core).
 
         The first call (on an unfitted estimator) builds and initialises the
@@ -485,10 +489,12 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training rows of this batch; later calls must have the same features.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets, with the same number of targets at every call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-row weights, as in :meth:`fit`.
 
         Returns
         -------
@@ -509,7 +515,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         """
         if not hasattr(self, "net_"):
             self._validate_params()
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

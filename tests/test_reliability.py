@@ -121,7 +121,15 @@ BAD_INPUTS = [
     Case("string_X", *both(E, NO_STR), X=STRINGS_X),
     Case("dataframe_string_column", *both(E, NO_STR), X=DF_STRINGS),
     Case("complex_X", *both(E, "Complex data not supported"), X=X20 + 1j),
-    Case("sparse_X", *both(TypeError, "Sparse data was passed"), X=sp.csr_matrix(X20)),
+    # Sparse X fits with the mlp target (its first layer is a sparse product);
+    # other targets need dense rows.
+    Case("sparse_X", FIT, FIT, X=sp.csr_matrix(X20), X_predict=X20),
+    Case(
+        "sparse_X_conv2d",
+        *both(E, "Sparse X is supported with the mlp target only"),
+        X=sp.csr_matrix(X20),
+        params={"target": conv2d(input_shape=(1, 1, 3), channels=(2,), pool=False)},
+    ),
     # Within float32 but huge: the Gaussian NLL overflows at once -> clear error;
     # the classifier's cross-entropy stays finite and it fits.
     Case("huge_X_1e30", (TD, "scale X"), FIT, X=X20 * 1e30),

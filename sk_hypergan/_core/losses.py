@@ -45,12 +45,29 @@ class GaussianNLLLoss(nn.Module):
     0.7357
     """
 
-    def forward(self, out, y):
+    def forward(self, out, y, sample_weight=None):
+        """Mean NLL; with ``sample_weight`` (``(n_rows,)``), the weighted mean
+        over rows ``sum_i w_i l_i / sum_i w_i`` of the per-row NLL ``l_i``
+        (averaged over networks and outputs), as scikit-learn's MLPs weigh
+        their loss.
+
+        Examples
+        --------
+        >>> import torch
+        >>> out, y = torch.randn(4, 3, 2), torch.randn(3, 1)
+        >>> loss = GaussianNLLLoss()
+        >>> repeated = loss(out[:, [0, 0, 1]], y[[0, 0, 1]])  # row 0 twice, row 2 dropped
+        >>> weighted = loss(out, y, torch.tensor([2.0, 1.0, 0.0]))
+        >>> bool(torch.isclose(repeated, weighted))
+        True
+        """
         mean, var = gaussian_head(out)
         y = y.reshape(1, y.shape[0], -1)
-        return _gaussian_nll(mean, y, var).mean()
+        if sample_weight is None:
+            return _gaussian_nll(mean, y, var).mean()
+        return _weighted_mean(_gaussian_nll(mean, y, var).mean(dim=(0, 2)), sample_weight)
 
-    def ensemble_loss(self, out, y):
+    def ensemble_loss(self, out, y, sample_weight=None):
         """NLL per point of the ensemble's predictive mixture (what is scored
         on held-out data), ``-log mean_b N(y | mean_b, var_b)``, per output.
 
@@ -64,7 +81,7 @@ class GaussianNLLLoss(nn.Module):
         """
         mean, var = gaussian_head(out)
         log_p = -_gaussian_nll(mean, y.reshape(1, y.shape[0], -1), var)
-        return _neg_log_mean_exp(log_p.sum(-1)) / mean.shape[-1]
+        return _neg_log_mean_exp(log_p.sum(-1), sample_weight) / mean.shape[-1]
 
     def disagreement(self, out):
         """How much the networks disagree, in ``[0, 1)``: per row and output, the
@@ -96,11 +113,16 @@ class CrossEntropyLoss(nn.Module):
     1.0986
     """
 
-    def forward(self, logits, y):
+    def forward(self, logits, y, sample_weight=None):
+        """Mean cross-entropy; with ``sample_weight`` (``(n_rows,)``), the
+        weighted mean over rows of the per-row loss (averaged over networks)."""
         B, n, c = logits.shape
-        return F.cross_entropy(logits.reshape(B * n, c), y.repeat(B))
+        if sample_weight is None:
+            return F.cross_entropy(logits.reshape(B * n, c), y.repeat(B))
+        per_row = F.cross_entropy(logits.reshape(B * n, c), y.repeat(B), reduction="none")
+        return _weighted_mean(per_row.view(B, n).mean(0), sample_weight)
 
-    def ensemble_loss(self, logits, y):
+    def ensemble_loss(self, logits, y, sample_weight=None):
         """Log loss of the ensemble's mean probabilities, ``-log mean_b p_b(y)``.
 
         Examples
@@ -113,7 +135,7 @@ class CrossEntropyLoss(nn.Module):
         """
         log_p = logits.log_softmax(-1)
         log_p = log_p.gather(-1, y.reshape(1, -1, 1).expand(logits.shape[0], -1, 1))
-        return _neg_log_mean_exp(log_p.squeeze(-1))
+        return _neg_log_mean_exp(log_p.squeeze(-1), sample_weight)
 
     def disagreement(self, logits):
         """How much the networks disagree: the mutual information between the
@@ -148,6 +170,15 @@ def _gaussian_nll(mean, y, var):
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def _neg_log_mean_exp(log_p):
-    """``-mean_rows log mean_b exp(log_p)`` for ``log_p`` of shape ``(B, n_rows)``."""
-    return -(torch.logsumexp(log_p, dim=0) - math.log(log_p.shape[0])).mean()
+def _neg_log_mean_exp(log_p, sample_weight=None):
+    """``-mean_rows log mean_b exp(log_p)`` for ``log_p`` of shape ``(B, n_rows)``
+    (the mean over rows weighted by ``sample_weight`` when given)."""
+    per_row = torch.logsumexp(log_p, dim=0) - math.log(log_p.shape[0])
+    return -(per_row.mean() if sample_weight is None else _weighted_mean(per_row, sample_weight))
+
+
+def _weighted_mean(values, sample_weight):
+    """``sum(w * values) / sum(w)`` over rows; 0 for a batch whose weights are
+    all zero (such rows carry no information, as if they were not there)."""
+    w = sample_weight.to(values.dtype)
+    return (w * values).sum() / w.sum().clamp_min(torch.finfo(values.dtype).tiny)

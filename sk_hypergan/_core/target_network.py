@@ -259,6 +259,9 @@ class MLPNetwork(TargetNetwork):
             self._activation_inplace.inplace = True
 
     def forward(self, params, X, _buffers=None):
+        """Outputs ``(B, n_rows, n_outputs)`` of the ``B`` networks on ``X``: a
+        dense tensor, or a sparse CSR one (``torch.sparse_csr_tensor``), whose
+        first layer is then a sparse-dense product."""
         h = None
         n_layers = len(self.layers)
         for i, layer in enumerate(self.layers):
@@ -268,7 +271,12 @@ class MLPNetwork(TargetNetwork):
             out = None
             if _buffers is not None and i < n_layers - 1:
                 out = _buffer(_buffers, i % 2, (B, n_out, X.shape[0]), W)
-            if h is None:
+            if h is None and X.layout is torch.sparse_csr:
+                # Sparse rows (one-hot features): (N, in) @ (in, B*out), a product
+                # over the stored entries only, never a densified X.
+                h = torch.addmm(b.reshape(1, B * n_out), X, W.reshape(B * n_out, n_in).T)
+                h = h.T.reshape(B, n_out, X.shape[0])  # features-major, as below
+            elif h is None:
                 # One GEMM for all networks: (B*out, in) @ (in, N) + bias.
                 h = torch.addmm(
                     b.reshape(B * n_out, 1),
