@@ -14,7 +14,7 @@ uncertainty per row, split into noise (aleatoric) and model doubt
 (epistemic).
 
 Two public data sets, 2,000-row copies shipped in ``examples/data/`` (see the
-README there):
+SOURCES.md there):
 
 * March 1988 Current Population Survey: regression of ``log(wage)`` on
   education, experience, ethnicity, region, city and part-time work, compared
