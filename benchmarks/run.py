@@ -29,6 +29,7 @@ from harness import env, results  # noqa: E402
 SUITES = (
     "uci", "fit_cost", "scale", "sklearn_datasets", "toy1d", "ood_digits", "calibration",
     "default_credit", "ablations", "speed_train", "speed_predict", "scaling", "threads",
+    "sparse",
 )
 
 
