@@ -104,9 +104,10 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         weights take, as for an ensemble's networks (the Adam rule of muP,
         Yang et al. 2021; without it the generated weights moved about a
         generator-width times faster than ``lr`` says, and rates above
-        1e-3 diverged). "auto" is ``1e-2 * sqrt(batch_size / 32)``, at most
-        2e-2 (square-root scaling with the batch size, Malladi et al. 2022),
-        chosen on the UCI selection splits (see the user guide). The code-space regulariser is updated every
+        1e-3 diverged). "auto" is 1e-2, lowered by ``sqrt(batch_size / 32)``
+        for batches under 32 rows (tiny data; square-root scaling with the
+        batch size, Malladi et al. 2022), chosen on the UCI selection splits
+        (see the user guide). The code-space regulariser is updated every
         4th step, weighted 4x (lazy regularisation, Karras et al. 2020).
     weight_decay : float, default=0.0
         Adam weight decay of the mixer and generators.
@@ -203,8 +204,9 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     AUTO_BATCH_DIVISOR = 16
     AUTO_BATCH_MAX = 256
     #: ``lr="auto"``: ``_auto_lr`` at 32 rows per step, times the square root
-    #: of the batch size over 32, at most ``AUTO_LR_MAX``.
-    AUTO_LR_MAX = 2e-2
+    #: of the batch size over 32, at most ``AUTO_LR_MAX`` (so only tiny data,
+    #: with batches under 32 rows, take a smaller rate).
+    AUTO_LR_MAX = 1e-2
 
     def _batch_size(self, n_samples):
         # A step costs about the same from 32 to 256 rows (a few hundred
