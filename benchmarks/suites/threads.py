@@ -103,7 +103,7 @@ def _data(quick):
 def run(opts):
     """Median fit seconds per data set, load and setting; ratios to one thread."""
     cores = os.cpu_count() or 1
-    repeats = 1 if opts.quick else 3
+    repeats = 1 if opts.quick else 2
     previous = torch.get_num_threads()
     rows = []
     sets = _data(opts.quick)
