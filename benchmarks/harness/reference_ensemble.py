@@ -45,6 +45,11 @@ __all__ = ["BatchedEnsembleRegressor", "reference_batch_size"]
 MIN_VARIANCE = 1e-6
 
 
+def gaussian_head(out):
+    """Outputs ``(..., 2)`` -> mean and variance ``softplus(raw) + MIN_VARIANCE``."""
+    return out[..., 0], F.softplus(out[..., 1]) + MIN_VARIANCE
+
+
 def reference_batch_size(n_rows):
     """32 below 2,000 training rows, else 128 (the reference specification)."""
     return 32 if n_rows < 2000 else 128
@@ -156,7 +161,7 @@ class BatchedEnsembleRegressor(RegressorMixin, BaseEstimator):
             perms = torch.argsort(torch.rand(M, n, generator=generator), dim=1).to(self.device)
             for idx in perms.split(bs, dim=1):
                 out = self._forward(params, Xt[idx])  # Xt[idx]: (M, b, d)
-                mean, var = out[..., 0], F.softplus(out[..., 1]) + MIN_VARIANCE
+                mean, var = gaussian_head(out)
                 # Sum over members of each member's mean NLL: every member gets
                 # exactly the gradient it would get trained alone.
                 loss = F.gaussian_nll_loss(mean, yt[idx], var, full=True, reduction="none")
@@ -174,8 +179,7 @@ class BatchedEnsembleRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         Xt = torch.as_tensor(self.x_scaler_.transform(X), dtype=torch.float32, device=self.device)
         out = torch.cat([self._forward(self.params_, c) for c in Xt.split(8192)], dim=1)
-        mean = out[..., 0].double().cpu().numpy()
-        var = (F.softplus(out[..., 1]) + MIN_VARIANCE).double().cpu().numpy()
+        mean, var = (t.double().cpu().numpy() for t in gaussian_head(out))
         scale = self.y_scaler_.scale_[0]
         return mean * scale + self.y_scaler_.mean_[0], var * scale**2  # (M, rows)
 

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from harness.reference_ensemble import gaussian_head
+
 #: Networks of the bare step (HyperGAN regressor's ``n_networks="auto"``).
 N_NETWORKS = 16
 HIDDEN = 50
@@ -69,8 +71,8 @@ class BareBatchedStep:
         W1, b1, W2, b2 = self.params
         Xb = X.unsqueeze(0).expand(W1.shape[0], -1, -1)
         out = torch.baddbmm(b2, torch.relu(torch.baddbmm(b1, Xb, W1)), W2)
-        var = F.softplus(out[..., 1]) + 1e-6
-        loss = F.gaussian_nll_loss(out[..., 0], y.reshape(1, -1).expand_as(var), var)
+        mean, var = gaussian_head(out)
+        loss = F.gaussian_nll_loss(mean, y.reshape(1, -1).expand_as(var), var)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
