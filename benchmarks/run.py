@@ -5,6 +5,11 @@
     python benchmarks/run.py --list            # the suites
     python benchmarks/run.py --check           # stale results (exit 1 if a quoted one is)
     python benchmarks/run.py --render          # regenerate the blocks README / docs quote
+    python benchmarks/run.py uci --merge a b   # uci_a.json + uci_b.json -> uci.json
+
+A long suite can run in parts, one process per core: ``uci --datasets boston wine --tag
+a`` and ``uci --datasets naval --tag b``; ``--merge a b`` then joins the parts' data sets
+into one result (all parts must come from the same package source) and removes the parts.
 
 Each run writes ``<out>/<name>[_quick].json`` (every number, the configuration and the
 environment: versions, git commit, dirty flag, thread count and the digest of the
@@ -72,6 +77,8 @@ def parse_args(argv=None):
                        help="list stale results; exit 1 if README / docs quote one")
     group.add_argument("--render", action="store_true",
                        help="rewrite the marked result blocks of README.md and docs/")
+    group.add_argument("--merge", nargs="+", metavar="TAG", default=None,
+                       help="join the data sets of <name>_<TAG>.json parts into <name>.json")
     args = parser.parse_args(argv)
     if args.splits is not None:
         args.splits = sorted({s for group_ in args.splits for s in group_})
@@ -109,6 +116,31 @@ def run_suite(name, args, argv=None):
     return out
 
 
+def merge(name, tags, out_dir):
+    """Join the per-data-set results of the parts ``<name>_<tag>.json`` into ``<name>.json``."""
+    parts = [results.load(f"{name}_{tag}", out_dir) for tag in tags]
+    digests = {p["environment"]["sk_hypergan_source_sha1"] for p in parts}
+    if len(digests) != 1:
+        raise SystemExit(f"the parts come from different package sources: {sorted(digests)}")
+    if not all(isinstance(p.get("datasets"), dict) for p in parts):
+        raise SystemExit(f"{name} results have no per-data-set entries to merge")
+    out = dict(parts[0])
+    out["datasets"] = {k: v for p in parts for k, v in p["datasets"].items()}
+    if "config" in out and "datasets" in out["config"]:
+        out["config"] = {**out["config"], "datasets": list(out["datasets"])}
+    out["total_seconds"] = sum(p.get("total_seconds", 0.0) for p in parts)
+    out["environment"] = {**parts[0]["environment"],
+                          "command": " + ".join(p["environment"]["command"] for p in parts)}
+    markdown = suite(name).to_markdown(out) + "\n" + "\n".join(
+        environment_lines(out["environment"]))
+    paths = results.write(out, markdown, out_dir, results.stem(name))
+    for tag in tags:
+        for ext in ("json", "md"):
+            (out_dir / f"{name}_{tag}.{ext}").unlink()
+    env.log(f"[{name}] merged {', '.join(tags)} into {paths[0]}")
+    return 0
+
+
 def check():
     """Print stale result files; 1 when README.md / docs quote one of them, else 0."""
     stale = results.stale_results()
@@ -139,6 +171,10 @@ def main(argv=None):
         print("\n".join(f"rewrote {p}" for p in changed) or "nothing to rewrite")
         return 0
     names = list(SUITES) if args.names == ["all"] else args.names
+    if args.merge:
+        if len(names) != 1:
+            raise SystemExit("--merge takes one suite name")
+        return merge(names[0], args.merge, args.out)
     if not names:
         raise SystemExit("name a benchmark (or 'all'); --list shows them")
     env.set_threads(args.threads)

@@ -225,6 +225,7 @@ class BaseHyperGAN(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [StrOptions({"auto", "plateau", "constant"})],
+        "calibration": [StrOptions({"auto"}), None],
         "callbacks": [list, None],
         "device": [StrOptions({"cpu", "cuda", "auto"}), str],
         "verbose": ["verbose"],
@@ -255,6 +256,7 @@ class BaseHyperGAN(BaseEstimator):
         validation_fraction=0.1,
         n_iter_no_change=20,
         lr_schedule="auto",
+        calibration="auto",
         callbacks=None,
         device="cpu",
         verbose=0,
@@ -281,6 +283,7 @@ class BaseHyperGAN(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.lr_schedule = lr_schedule
+        self.calibration = calibration
         self.callbacks = callbacks
         self.device = device
         self.verbose = verbose
@@ -558,7 +561,23 @@ class BaseHyperGAN(BaseEstimator):
                 net = self._warm_net(len(y))
                 net.partial_fit(X32, y_enc, epochs=n_epochs)
         self.net_ = net
+        held_out = net.pop_held_out()
+        if reset or not streaming:  # partial_fit holds no rows out: keeps the last scalar
+            self._calibrate(held_out if self.calibration == "auto" else None)
         return self
+
+    def _calibrate(self, held_out):
+        """Fit (or, with ``held_out=None``, reset) the post-hoc calibration
+        scalar on the held-out rows ``(X, y_encoded, sample_weight)``."""
+        raise NotImplementedError
+
+    def _held_out_outputs(self, X):
+        """The prediction networks' outputs ``(n_samples, rows, n_outputs)``
+        on validated float32 rows ``X``, as a float64 CPU array."""
+        noise = self._noise(self.n_samples, None)
+        with torch_threads(self.n_threads):
+            chunks = [out.to("cpu", torch.float64) for out in self.net_.iter_member_outputs(X, noise)]
+        return torch.cat(chunks, dim=1).numpy()
 
     def _warm_net(self, n_samples, streaming=False):
         """The fitted net, with this estimator's current training parameters,

@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseHyperGAN
+from ._calibration import fit_temperature
 from ._core.losses import CrossEntropyLoss
 
 __all__ = ["HyperGANClassifier"]
@@ -109,6 +110,19 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         "auto" is "plateau" for the regressor (the UCI benchmark's NLL,
         ``benchmarks/uci.py``) and "constant" for the classifier, where it
         has not been shown to help (``benchmarks/ablations.py``).
+    calibration : {"auto"} or None, default="auto"
+        "auto": after a fit that holds rows out (``early_stopping``), divide
+        every network's logits by the temperature ``temperature_`` that
+        minimises the held-out log loss of the averaged probabilities
+        (temperature scaling, Guo et al. 2017, applied to each network
+        before averaging, so the networks' disagreement, ``epistemic``, is
+        measured on calibrated networks). It applies to ``predict_proba``,
+        ``predict`` and ``predict_uncertainty``, not to the standalone
+        networks of ``sample_networks``. A fit without held-out rows, or
+        None, leaves the logits as they are (``temperature_ = 1.0``);
+        ``partial_fit`` keeps the last fitted temperature, a warm-started
+        ``fit`` fits it again. The held-out rows are those that chose the
+        stopping epoch, never test data.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, e.g. ``[EarlyStopping(monitor="train_loss")]``.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
@@ -153,6 +167,9 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         The fitted skorch net (its ``module_`` is the hypernetwork).
     history_ : skorch.History
         Per-epoch losses.
+    temperature_ : float
+        Temperature of the networks' logits (see ``calibration``); 1.0 when
+        not calibrated.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -202,6 +219,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         validation_fraction=0.1,
         n_iter_no_change=20,
         lr_schedule="auto",
+        calibration="auto",
         callbacks=None,
         device="cpu",
         verbose=0,
@@ -230,6 +248,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             lr_schedule=lr_schedule,
+            calibration=calibration,
             callbacks=callbacks,
             device=device,
             verbose=verbose,
@@ -365,11 +384,21 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
             )
         return self._partial_fit(X, y, sample_weight=sample_weight)
 
+    def _calibrate(self, held_out):
+        self.temperature_ = 1.0
+        if held_out is None:
+            return
+        X, y, w = held_out
+        logits = self._held_out_outputs(X)
+        if np.isfinite(logits).all() and (w is None or w.sum() > 0):
+            self.temperature_ = fit_temperature(logits, y, w)
+
     def _member_proba(self, X):
         """Yield per-chunk member probabilities ``(n_samples, rows, n_classes)``:
-        float64 tensors on the net's device (the averages are taken there)."""
+        float64 tensors on the net's device (the averages are taken there),
+        of the logits divided by ``temperature_``."""
         for logits in self._member_outputs(X, device=None):
-            yield torch.softmax(logits, dim=-1)
+            yield torch.softmax(logits / self.temperature_, dim=-1)
 
     def predict_proba(self, X):
         """Class probabilities: the mean of the sampled networks' softmax outputs.

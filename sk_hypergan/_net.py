@@ -368,6 +368,20 @@ class HyperGANNet(NeuralNet):
         shuffle = training and kwargs.get("shuffle")
         return _TensorBatches(X, y, batch_size, shuffle=shuffle, sample_weight=w)
 
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        # The held-out rows, for the estimators' post-hoc calibration after
+        # the fit (``pop_held_out``); never pickled.
+        self._held_out = valid
+        return train, valid
+
+    def pop_held_out(self):
+        """``(X, y, sample_weight or None)`` of the last training call's
+        held-out split of in-memory arrays (None if it held no rows out),
+        forgotten after."""
+        valid = self.__dict__.pop("_held_out", None)
+        return None if valid is None else _in_memory_arrays(valid)
+
     @property
     def uses_regularizer(self):
         """bool: the regulariser acts only through a mixer, and only with beta > 0."""
@@ -546,6 +560,7 @@ class HyperGANNet(NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_generated_cache", None)  # recomputed on demand
+        state.pop("_held_out", None)
         return state
 
     @torch.no_grad()

@@ -14,6 +14,7 @@ from sklearn.utils.validation import _num_samples
 from torch import nn
 
 from ._base import BaseHyperGAN
+from ._calibration import fit_spread_scale
 from ._core.losses import GaussianNLLLoss, gaussian_head
 from ._distribution import GaussianMixtureDistribution
 
@@ -135,6 +136,21 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         "auto" is "plateau" for the regressor (the UCI benchmark's NLL,
         ``benchmarks/uci.py``) and "constant" for the classifier, where it
         has not been shown to help (``benchmarks/ablations.py``).
+    calibration : {"auto"} or None, default="auto"
+        "auto": after a fit that holds rows out (``early_stopping``), scale
+        the predictive distribution's spread about its mean by the factor
+        ``spread_scale_`` that minimises the held-out rows' mixture NLL (one
+        factor per target, on the aleatoric and epistemic parts alike: the
+        held-out rows are like the training rows, where the networks'
+        disagreement is small, so they cannot tell a second, epistemic factor
+        apart from noise). It applies to ``predict_uncertainty``,
+        ``predict(return_std=True)``, ``predict_distribution``,
+        ``predict_interval`` and ``sample_y``, not to the standalone networks
+        of ``sample_networks``. A fit without held-out rows, or None, leaves
+        the spread as the networks predict it (``spread_scale_`` of ones);
+        ``partial_fit`` keeps the last fitted factor, a warm-started ``fit``
+        fits it again. The held-out rows are those that chose the stopping
+        epoch, never test data.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks, e.g. ``[EarlyStopping(monitor="train_loss")]``.
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
@@ -170,6 +186,9 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         The fitted skorch net (its ``module_`` is the hypernetwork).
     history_ : skorch.History
         Per-epoch losses.
+    spread_scale_ : ndarray of shape (n_targets,)
+        Calibration factor of the predictive spread per target (see
+        ``calibration``); ones when not calibrated.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -252,6 +271,18 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
             )
         return ((y2 - self._y_mean) / self._y_scale).astype(np.float32)
 
+    def _calibrate(self, held_out):
+        self.spread_scale_ = np.ones(len(self._y_mean))
+        if held_out is None:
+            return
+        X, y, w = held_out
+        mean, var = gaussian_head(torch.from_numpy(self._held_out_outputs(X)))
+        mean, var = mean.numpy(), var.numpy()
+        finite = np.isfinite(mean).all() and np.isfinite(var).all() and (var > 0).all()
+        if finite and (w is None or w.sum() > 0):
+            # In standardised units, as the networks predict (the scale is unit-free).
+            self.spread_scale_ = fit_spread_scale(mean, var, y.astype(np.float64), w)
+
     def _shape(self, a):
         return a.ravel() if self._y_1d else a
 
@@ -279,9 +310,10 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
             moments[2, :, start:stop] = (mean - mu).square_().mean(0).cpu().numpy()
             start = stop
         moments = moments.transpose(0, 2, 1)  # (3, rows, k)
-        scale = self._y_scale
+        # Calibration scales the spread about the mean: both parts by s**2.
+        scale2 = (self._y_scale * self.spread_scale_) ** 2
         mean, aleatoric, epistemic = moments
-        return mean * scale + self._y_mean, aleatoric * scale**2, epistemic * scale**2
+        return mean * self._y_scale + self._y_mean, aleatoric * scale2, epistemic * scale2
 
     def predict_uncertainty(self, X):
         """Predictive mean and its uncertainty, split into aleatoric and epistemic.
@@ -381,9 +413,13 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
             mean, var = gaussian_head(out)  # (n_samples, rows, k)
             means.append(mean.numpy())
             variances.append(var.numpy())
-        scale = self._y_scale
-        mean = np.concatenate(means, axis=1) * scale + self._y_mean
-        var = np.concatenate(variances, axis=1) * scale**2
+        scale, s = self._y_scale, self.spread_scale_
+        mean = np.concatenate(means, axis=1)
+        center = mean.mean(axis=0)
+        # Calibration: every component moved away from the mixture's mean and
+        # widened by s (the distribution of mu + s * (Y - mu)).
+        mean = (center + s * (mean - center)) * scale + self._y_mean
+        var = np.concatenate(variances, axis=1) * (scale * s) ** 2
         return GaussianMixtureDistribution(mean, var, squeeze=self._y_1d)
 
     def predict_interval(self, X, confidence_level=0.9):
@@ -463,6 +499,10 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
             noise = rng.standard_normal(mean.shape)
             draws.append(mean.numpy() + np.sqrt(var.numpy()) * noise)
         y = np.concatenate(draws, axis=1) * self._y_scale + self._y_mean  # (n_samples, rows, k)
+        if not np.all(self.spread_scale_ == 1):
+            # Calibrated: the draws' spread about the predictive mean times s.
+            center = self._moments(X)[0]
+            y = center + self.spread_scale_ * (y - center)
         y = np.moveaxis(y, 0, -1)  # (rows, k, n_samples)
         return y[:, 0, :] if self._y_1d else y
 

@@ -307,6 +307,16 @@ def predict_normal(estimator, X):
     return mean, std, {}
 
 
+def predict_distribution(estimator, X):
+    """The estimator's full predictive distribution (``predict_distribution``: HyperGAN's
+    mixture of the networks' Gaussians), or None for a method without one."""
+    final = final_step(estimator)
+    if not hasattr(final, "predict_distribution"):
+        return None
+    Xt = estimator[:-1].transform(X) if hasattr(estimator, "steps") else X
+    return final.predict_distribution(Xt)
+
+
 def jsonable_params(estimator):
     """``get_params(deep=False)`` of the final step as JSON values (repr for objects)."""
     final = final_step(estimator)

@@ -7,11 +7,12 @@ import traceback
 import warnings
 
 from . import methods
-from .scoring import gaussian_scores
+from .scoring import COVERAGE_LEVELS, gaussian_scores, mixture_scores
 
 #: Per-split metrics of a regression record (means and standard errors are taken of these).
 REGRESSION_METRICS = (
-    "nll", "rmse", "crps", "coverage_90", "fit_seconds", "predict_seconds",
+    "nll", "rmse", "crps", *(f"coverage_{round(100 * q)}" for q in COVERAGE_LEVELS),
+    "nll_mixture", "crps_mixture", "fit_seconds", "predict_seconds",
     "mean_aleatoric_std", "mean_epistemic_std",
 )
 
@@ -58,6 +59,10 @@ def fit_score_regressor(name, seed, data, quick=False, params=None):
         start = time.perf_counter()
         mean, std, parts = methods.predict_normal(est, X_test)
         predict_seconds = time.perf_counter() - start
+        # A method with a non-Gaussian predictive distribution (HyperGAN's mixture) is
+        # also scored on it; its coverages are then those of its own intervals.
+        dist = methods.predict_distribution(est, X_test)
+        extra_scores = mixture_scores(y_test, dist) if dist is not None else {}
     except Exception as exc:  # recorded, the run goes on
         traceback.print_exc()
         return {**record, "status": "error", "reason": f"{type(exc).__name__}: {exc}"}, None
@@ -65,6 +70,7 @@ def fit_score_regressor(name, seed, data, quick=False, params=None):
         **record,
         "status": "ok",
         **gaussian_scores(y_test, mean, std),
+        **extra_scores,
         "fit_seconds": fit_seconds,
         "predict_seconds": predict_seconds,
         **parts,

@@ -20,6 +20,8 @@ from sklearn.metrics import accuracy_score, log_loss, root_mean_squared_error
 
 #: Level of the central predictive interval whose coverage is reported.
 COVERAGE_LEVEL = 0.9
+#: Levels of the central intervals whose coverage the regression suites report.
+COVERAGE_LEVELS = (0.5, 0.8, 0.9, 0.95)
 
 
 def gaussian_scores(y, mean, std, level=COVERAGE_LEVEL):
@@ -37,7 +39,8 @@ def gaussian_scores(y, mean, std, level=COVERAGE_LEVEL):
     -------
     dict
         ``rmse``, ``nll`` (per point, natural log), ``crps`` (None when
-        ``scoringrules`` is missing) and ``coverage_90`` (for ``level=0.9``).
+        ``scoringrules`` is missing) and ``coverage_<level>`` of the Gaussian's central
+        interval (at every level of :data:`COVERAGE_LEVELS` for the default ``level``).
 
     Examples
     --------
@@ -46,7 +49,11 @@ def gaussian_scores(y, mean, std, level=COVERAGE_LEVEL):
     (0.9189, 0.0, 1.0)
     """
     y, mean, std = (np.asarray(a, dtype=float) for a in (y, mean, std))
-    half_width = norm.ppf(0.5 + level / 2) * std
+    levels = COVERAGE_LEVELS if level == COVERAGE_LEVEL else (level,)
+    coverage = {
+        f"coverage_{round(q * 100)}": float(np.mean(np.abs(y - mean) <= norm.ppf(0.5 + q / 2) * std))
+        for q in levels
+    }
     try:
         import scoringrules
 
@@ -57,8 +64,42 @@ def gaussian_scores(y, mean, std, level=COVERAGE_LEVEL):
         "rmse": float(root_mean_squared_error(y, mean)),
         "nll": float(-np.mean(norm.logpdf(y, loc=mean, scale=std))),
         "crps": crps,
-        f"coverage_{round(level * 100)}": float(np.mean(np.abs(y - mean) <= half_width)),
+        **coverage,
     }
+
+
+def mixture_scores(y, dist):
+    """Scores of a Gaussian-mixture predictive distribution (``n_components`` per row).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+    dist : object
+        With ``means`` and ``variances`` of shape (n_components, n_samples, 1),
+        ``logpdf(y)`` and ``interval(level)``, as
+        :class:`sk_hypergan.GaussianMixtureDistribution`.
+
+    Returns
+    -------
+    dict
+        ``nll_mixture``, ``crps_mixture`` (``scoringrules.crps_mixnorm``; None when
+        ``scoringrules`` is missing) and ``coverage_<level>`` of the mixture's central
+        intervals for every level of :data:`COVERAGE_LEVELS`.
+    """
+    y = np.asarray(y, dtype=float)
+    out = {"nll_mixture": float(-np.mean(dist.logpdf(y)))}
+    try:
+        import scoringrules
+
+        m = dist.means[..., 0].T  # (n_samples, n_components)
+        s = np.sqrt(dist.variances[..., 0]).T
+        out["crps_mixture"] = float(np.mean(scoringrules.crps_mixnorm(y, m, s)))
+    except ImportError:
+        out["crps_mixture"] = None
+    for q in COVERAGE_LEVELS:
+        lower, upper = dist.interval(q)
+        out[f"coverage_{round(q * 100)}"] = float(np.mean((y >= lower) & (y <= upper)))
+    return out
 
 
 def expected_calibration_error(y_true, proba, n_bins=15, classes=None):

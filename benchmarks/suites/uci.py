@@ -19,7 +19,7 @@ from harness import methods as registry
 from harness.env import log
 from harness.results import fmt_mean_se, table, yes_no
 from harness.runner import REGRESSION_METRICS, fit_score_regressor
-from harness.scoring import summarize
+from harness.scoring import COVERAGE_LEVELS, summarize
 
 NAME = "uci"
 METHODS = ("hypergan", "reference_ensemble", "catboost", "ngboost", "gp", "mc_dropout")
@@ -165,6 +165,22 @@ def metric_table(results, metric, style="md", published=True, decimals=None):
     return table(columns, rows, style)
 
 
+def coverage_table(results, style="md", method="hypergan", tolerance=0.03):
+    """HyperGAN's mean coverage at every level per data set, and whether all of them are
+    within ``tolerance`` of nominal."""
+    rows = []
+    for name, entry in results["datasets"].items():
+        summary = entry["methods"].get(method)
+        means = [_mean(summary, f"coverage_{round(100 * q)}") for q in COVERAGE_LEVELS]
+        if any(m is None for m in means):
+            continue
+        ok = all(abs(m - q) <= tolerance + 1e-12 for m, q in zip(means, COVERAGE_LEVELS))
+        rows.append([name, *(f"{m:.3f}" for m in means), yes_no(ok)])
+    columns = ["dataset", *(f"{round(100 * q)}%" for q in COVERAGE_LEVELS),
+               f"all within {round(100 * tolerance)} points"]
+    return table(columns, rows, style)
+
+
 def comparison(results):
     """Per data set, whether HyperGAN's mean NLL is below the reference ensemble's, and
     whether its RMSE is within one standard error of it."""
@@ -202,6 +218,7 @@ def blocks(results, style="md"):
         summary = ("(these results have no `reference_ensemble`: re-run "
                    "`python benchmarks/run.py uci`)\n")
     return {
+        "coverage": coverage_table(results, style),
         "nll": metric_table(results, "nll", style),
         "rmse": metric_table(results, "rmse", style),
         "fit_seconds": metric_table(results, "fit_seconds", style, decimals=1),
@@ -223,8 +240,20 @@ def to_markdown(results):
         "One configuration per method for all data sets; every method of a split ran in the "
         "same process.", "",
         "## Test NLL", "", b["nll"], "## Test RMSE", "", b["rmse"],
-        "## 90% interval coverage", "", metric_table(results, "coverage_90"),
+        "## Central-interval coverage", "",
+        "Share of test rows inside each method's central interval (HyperGAN: the quantiles "
+        "of its predictive mixture, `predict_interval`; the others: their Gaussian). Goal "
+        "(HyperGAN): within 3 points of nominal at every level on every data set.", "",
+        *[line for q in COVERAGE_LEVELS for line in (
+            f"### {round(100 * q)}%", "", metric_table(results, f"coverage_{round(100 * q)}"))],
+        "### HyperGAN's coverage against the goal", "", b["coverage"],
         "## CRPS", "", metric_table(results, "crps"),
+        "## HyperGAN's predictive mixture", "",
+        "Beside the protocol's Gaussian scores above (its mean and standard deviation): the "
+        "NLL and CRPS of the mixture of the networks' Gaussians that `predict_distribution` "
+        "returns.", "",
+        "### Mixture NLL", "", metric_table(results, "nll_mixture", published=False),
+        "### Mixture CRPS", "", metric_table(results, "crps_mixture", published=False),
         "## Fit seconds per split", "", b["fit_seconds"],
         "## HyperGAN against the reference ensemble", "",
         table(["dataset", "NLL below", "RMSE within 1 SE", "fit time ratio"], comp_rows),

@@ -258,10 +258,11 @@ class MLPNetwork(TargetNetwork):
             self._activation_inplace = copy.copy(activation)
             self._activation_inplace.inplace = True
 
-    def forward(self, params, X, _buffers=None):
+    def forward(self, params, X, _buffers=None, _sparse_weight=None):
         """Outputs ``(B, n_rows, n_outputs)`` of the ``B`` networks on ``X``: a
         dense tensor, or a sparse CSR one (``torch.sparse_csr_tensor``), whose
-        first layer is then a sparse-dense product."""
+        first layer is then a sparse-dense product (with ``_sparse_weight``,
+        :meth:`_first_weight_t`, computed once for many chunks)."""
         h = None
         n_layers = len(self.layers)
         for i, layer in enumerate(self.layers):
@@ -274,7 +275,8 @@ class MLPNetwork(TargetNetwork):
             if h is None and X.layout is torch.sparse_csr:
                 # Sparse rows (one-hot features): (N, in) @ (in, B*out), a product
                 # over the stored entries only, never a densified X.
-                h = torch.addmm(b.reshape(1, B * n_out), X, W.reshape(B * n_out, n_in).T)
+                Wt = self._first_weight_t(params) if _sparse_weight is None else _sparse_weight
+                h = torch.addmm(b.reshape(1, B * n_out), X, Wt)
                 h = h.T.reshape(B, n_out, X.shape[0])  # features-major, as below
             elif h is None:
                 # One GEMM for all networks: (B*out, in) @ (in, N) + bias.
@@ -299,9 +301,18 @@ class MLPNetwork(TargetNetwork):
         # The hidden activations of every chunk go to the same two buffers
         # (alternating between layers): no large allocation, and none of its
         # page faults, per chunk. The outputs are new tensors.
-        buffers = []
+        buffers, weight_t = [], None
         for X in chunks:
-            yield self.forward(params, X, _buffers=buffers)
+            if X.layout is torch.sparse_csr and weight_t is None:
+                weight_t = self._first_weight_t(params)
+            yield self.forward(params, X, _buffers=buffers, _sparse_weight=weight_t)
+
+    def _first_weight_t(self, params):
+        """The first layer's weights of all networks as one row-major
+        ``(in, B * out)`` matrix, the right operand of a sparse ``X``'s product
+        (a transposed view would be copied by every product)."""
+        W = params[self.layers[0].param_names[0]]
+        return W.reshape(-1, W.shape[-1]).T.contiguous()
 
 
 def _buffer(buffers, k, shape, like):
