@@ -33,7 +33,11 @@ reg = HyperGANRegressor(max_epochs=500, random_state=0).fit(X, y)
 # --------------------------
 # :class:`~sk_hypergan.UncertaintyBandDisplay` predicts on a grid (here wider
 # than the data) and draws the mean with two bands of two standard deviations:
-# the total one, and the epistemic one inside it.
+# the total one, and the epistemic one inside it (left). On the right, the two
+# parts of the standard deviation, from
+# :meth:`~sk_hypergan.HyperGANRegressor.predict_uncertainty`. The shaded areas
+# have no training data: the epistemic part, the networks' disagreement, is
+# smallest where the data are dense and grows outside them.
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
 disp = UncertaintyBandDisplay.from_estimator(reg, X, y, x_range=(-6, 6), ax=axes[0])
 grid = disp.x
@@ -45,11 +49,7 @@ axes[0].set_xlabel("x")
 axes[0].legend(loc="upper left")
 axes[0].set_title("Predictive mean ± 2 std")
 
-# %%
-# The two parts of the standard deviation, from
-# :meth:`~sk_hypergan.HyperGANRegressor.predict_uncertainty`. The shaded areas
-# have no training data: the epistemic part, the networks' disagreement, is
-# smallest where the data are dense and grows outside them.
+# Both panels in one cell: the gallery captures a figure at the end of its cell.
 u = reg.predict_uncertainty(grid[:, None])
 axes[1].plot(grid, u.aleatoric_std, label="aleatoric std")
 axes[1].plot(grid, u.epistemic_std, label="epistemic std")
@@ -61,6 +61,7 @@ axes[1].set_ylabel("standard deviation")
 axes[1].legend(loc="upper center")
 axes[1].set_title("Aleatoric and epistemic parts")
 fig.tight_layout()
+plt.show()
 
 inside = np.abs(grid) <= 4
 print(f"mean epistemic std inside the data: {u.epistemic_std[inside].mean():.1f}")
