@@ -32,7 +32,8 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 from harness import env, results  # noqa: E402
 
 SUITES = (
-    "uci", "fit_cost", "scale", "sklearn_datasets", "toy1d", "ood_digits", "calibration",
+    "uci", "fit_cost", "scale", "sklearn_datasets", "toy1d", "ood_digits", "ood_partitions",
+    "calibration",
     "default_credit", "ablations", "speed_train", "speed_predict", "scaling", "threads",
     "sparse",
 )

@@ -1,4 +1,4 @@
-"""Calibration on small tabular classification data: breast_cancer and wine.
+"""Calibration on small tabular classification data: breast_cancer, wine and digits.
 
 Each method is ``make_pipeline(StandardScaler(), classifier)`` with the
 classifier's defaults, scored under 5-fold stratified cross-validation
@@ -17,9 +17,11 @@ over classes) and expected calibration error (top-label, 15 equal-width bins;
 function exists). The reliability diagram of breast_cancer (binary) uses
 ``sklearn.calibration.CalibrationDisplay`` on the out-of-fold probabilities.
 
-Goals (per dataset, means over folds): HyperGAN's ECE and log loss no worse
-than the single network's; its accuracy within 1 point of the deep ensemble's
-(not more than 0.01 below it).
+Goals (per dataset, means over folds; the calibration issue): HyperGAN's ECE and log loss
+no worse than the single network's and the deep ensemble's; its accuracy within 1 point of
+the deep ensemble's (not more than 0.01 below it). HyperGAN calibrates itself on the rows
+early stopping holds out (``calibration="auto"``, from 200 training rows: breast_cancer and
+digits; wine's 142 training rows hold none out).
 
 Quick: 2 folds, a few epochs. Writes ``figures/<stem>_breast_cancer.png`` beside the
 results.
@@ -31,7 +33,7 @@ import time
 
 import numpy as np
 from sklearn.calibration import CalibrationDisplay
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedKFold
 
@@ -42,7 +44,7 @@ from harness.env import log
 from harness.methods import QUICK_EPOCHS, jsonable_params
 
 NAME = "calibration"
-DATASETS = {"breast_cancer": load_breast_cancer, "wine": load_wine}
+DATASETS = {"breast_cancer": load_breast_cancer, "wine": load_wine, "digits": load_digits}
 METHODS = ("hypergan", "deep_ensemble", "single", "logistic", "hist_gradient_boosting")
 #: The suite's method names -> the registry's.
 REGISTRY_NAMES = {"hypergan": "hypergan_classifier", "deep_ensemble": "deep_ensemble_classifier",
@@ -130,6 +132,18 @@ def goals(results):
                 "hypergan": hg["log_loss"],
                 "reference": single["log_loss"],
                 "holds": bool(hg["log_loss"] <= single["log_loss"]),
+            },
+            "ece_le_ensemble": {
+                "goal": "HyperGAN's ECE no worse than the deep ensemble's",
+                "hypergan": hg["ece"],
+                "reference": de["ece"],
+                "holds": bool(hg["ece"] <= de["ece"]),
+            },
+            "log_loss_le_ensemble": {
+                "goal": "HyperGAN's log loss no worse than the deep ensemble's",
+                "hypergan": hg["log_loss"],
+                "reference": de["log_loss"],
+                "holds": bool(hg["log_loss"] <= de["log_loss"]),
             },
             "accuracy_within_1_point": {
                 "goal": "HyperGAN's accuracy at most 0.01 below the deep ensemble's",
