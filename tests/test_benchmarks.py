@@ -46,6 +46,37 @@ def test_uci_quick_scores_every_method(tmp_path):
         assert 0 <= summary["coverage_90"]["mean"] <= 1
 
 
+def test_uci_runs_in_parts_and_merges(tmp_path):
+    common = ["uci", "--quick", "--out", str(tmp_path), "--methods", "hypergan"]
+    for tag, name in (("a", "boston"), ("b", "naval")):
+        args = run.parse_args([*common, "--datasets", name, "--tag", tag])
+        run.run_suite("uci", args)
+    assert run.main(["uci", "--merge", "a", "b", "--out", str(tmp_path)]) == 0
+    merged = json.loads((tmp_path / "uci.json").read_text())
+    assert list(merged["datasets"]) == ["boston", "naval"]
+    assert merged["config"]["datasets"] == ["boston", "naval"]
+    assert not list(tmp_path.glob("uci_a.*")) and not list(tmp_path.glob("uci_b.*"))
+    record = merged["datasets"]["naval"]["methods"]["hypergan"]
+    # HyperGAN is also scored on its mixture; its coverages are its own intervals'
+    for metric in ("nll_mixture", "crps_mixture", "coverage_50", "coverage_95"):
+        assert np.isfinite(record[metric]["mean"]), metric
+    assert "Central-interval coverage" in (tmp_path / "uci.md").read_text()
+
+
+def test_mixture_scores_match_a_gaussian_for_one_component():
+    from sk_hypergan import GaussianMixtureDistribution
+
+    rng = np.random.default_rng(0)
+    y, mean, std = rng.normal(size=50), rng.normal(size=50), rng.uniform(0.5, 2, size=50)
+    dist = GaussianMixtureDistribution(mean[None], std[None] ** 2, squeeze=True)
+    mix, gauss = scoring.mixture_scores(y, dist), scoring.gaussian_scores(y, mean, std)
+    assert mix["nll_mixture"] == pytest.approx(gauss["nll"])
+    assert mix["crps_mixture"] == pytest.approx(gauss["crps"], rel=1e-6)
+    for q in scoring.COVERAGE_LEVELS:
+        key = f"coverage_{round(100 * q)}"
+        assert mix[key] == pytest.approx(gauss[key])
+
+
 def test_fit_cost_quick_measures_both(tmp_path):
     args = run.parse_args(["fit_cost", "--quick", "--out", str(tmp_path)])
     out = run.suite("fit_cost").run(args)
