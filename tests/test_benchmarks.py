@@ -73,7 +73,7 @@ def test_mixture_scores_match_a_gaussian_for_one_component():
     assert mix["nll_mixture"] == pytest.approx(gauss["nll"])
     assert mix["crps_mixture"] == pytest.approx(gauss["crps"], rel=1e-6)
     for q in scoring.COVERAGE_LEVELS:
-        key = f"coverage_{round(100 * q)}"
+        key = scoring.coverage_key(q)
         assert mix[key] == pytest.approx(gauss[key])
 
 

@@ -284,6 +284,11 @@ def final_step(estimator):
     return estimator[-1] if hasattr(estimator, "steps") else estimator
 
 
+def final_input(estimator, X):
+    """``X`` as the last step of a pipeline sees it (``X`` itself otherwise)."""
+    return estimator[:-1].transform(X) if hasattr(estimator, "steps") else X
+
+
 def predict_normal(estimator, X):
     """Gaussian predictive mean and std, plus the mean aleatoric / epistemic std where the
     estimator splits its uncertainty (``predict_uncertainty``).
@@ -296,8 +301,7 @@ def predict_normal(estimator, X):
     """
     final = final_step(estimator)
     if hasattr(final, "predict_uncertainty"):
-        Xt = estimator[:-1].transform(X) if hasattr(estimator, "steps") else X
-        u = final.predict_uncertainty(Xt)
+        u = final.predict_uncertainty(final_input(estimator, X))
         parts = {
             "mean_aleatoric_std": float(np.mean(u.aleatoric_std)),
             "mean_epistemic_std": float(np.mean(u.epistemic_std)),
@@ -313,8 +317,7 @@ def predict_distribution(estimator, X):
     final = final_step(estimator)
     if not hasattr(final, "predict_distribution"):
         return None
-    Xt = estimator[:-1].transform(X) if hasattr(estimator, "steps") else X
-    return final.predict_distribution(Xt)
+    return final.predict_distribution(final_input(estimator, X))
 
 
 def jsonable_params(estimator):

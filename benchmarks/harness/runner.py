@@ -7,11 +7,11 @@ import traceback
 import warnings
 
 from . import methods
-from .scoring import COVERAGE_LEVELS, gaussian_scores, mixture_scores
+from .scoring import COVERAGE_LEVELS, coverage_key, gaussian_scores, mixture_scores
 
 #: Per-split metrics of a regression record (means and standard errors are taken of these).
 REGRESSION_METRICS = (
-    "nll", "rmse", "crps", *(f"coverage_{round(100 * q)}" for q in COVERAGE_LEVELS),
+    "nll", "rmse", "crps", *map(coverage_key, COVERAGE_LEVELS),
     "nll_mixture", "crps_mixture", "fit_seconds", "predict_seconds",
     "mean_aleatoric_std", "mean_epistemic_std",
 )

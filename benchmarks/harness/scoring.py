@@ -18,13 +18,23 @@ from scipy.special import entr
 from scipy.stats import norm, sem
 from sklearn.metrics import accuracy_score, log_loss, root_mean_squared_error
 
-#: Level of the central predictive interval whose coverage is reported.
-COVERAGE_LEVEL = 0.9
 #: Levels of the central intervals whose coverage the regression suites report.
 COVERAGE_LEVELS = (0.5, 0.8, 0.9, 0.95)
 
 
-def gaussian_scores(y, mean, std, level=COVERAGE_LEVEL):
+def coverage_key(level):
+    """The metric name of a central interval's coverage: ``coverage_90`` for 0.9."""
+    return f"coverage_{round(100 * level)}"
+
+
+def interval_coverage(y, intervals):
+    """``{coverage_key(level): share of y inside}`` for ``intervals``, a mapping of
+    level -> ``(lower, upper)`` arrays."""
+    return {coverage_key(q): float(np.mean((y >= lo) & (y <= hi)))
+            for q, (lo, hi) in intervals.items()}
+
+
+def gaussian_scores(y, mean, std, levels=COVERAGE_LEVELS):
     """Test RMSE, mean Gaussian NLL, mean CRPS and central-interval coverage.
 
     Parameters
@@ -32,15 +42,15 @@ def gaussian_scores(y, mean, std, level=COVERAGE_LEVEL):
     y, mean, std : array-like of shape (n_samples,)
         Targets and the Gaussian predictive mean and standard deviation, in the
         target's original units.
-    level : float, default=0.9
-        Nominal coverage of the central interval ``mean +- z * std``.
+    levels : tuple of float, default=COVERAGE_LEVELS
+        Nominal coverages of the central intervals ``mean +- z * std``.
 
     Returns
     -------
     dict
         ``rmse``, ``nll`` (per point, natural log), ``crps`` (None when
         ``scoringrules`` is missing) and ``coverage_<level>`` of the Gaussian's central
-        interval (at every level of :data:`COVERAGE_LEVELS` for the default ``level``).
+        interval at every level of ``levels``.
 
     Examples
     --------
@@ -49,11 +59,8 @@ def gaussian_scores(y, mean, std, level=COVERAGE_LEVEL):
     (0.9189, 0.0, 1.0)
     """
     y, mean, std = (np.asarray(a, dtype=float) for a in (y, mean, std))
-    levels = COVERAGE_LEVELS if level == COVERAGE_LEVEL else (level,)
-    coverage = {
-        f"coverage_{round(q * 100)}": float(np.mean(np.abs(y - mean) <= norm.ppf(0.5 + q / 2) * std))
-        for q in levels
-    }
+    half_widths = {q: norm.ppf(0.5 + q / 2) * std for q in levels}
+    coverage = interval_coverage(y, {q: (mean - h, mean + h) for q, h in half_widths.items()})
     try:
         import scoringrules
 
@@ -96,9 +103,7 @@ def mixture_scores(y, dist):
         out["crps_mixture"] = float(np.mean(scoringrules.crps_mixnorm(y, m, s)))
     except ImportError:
         out["crps_mixture"] = None
-    for q in COVERAGE_LEVELS:
-        lower, upper = dist.interval(q)
-        out[f"coverage_{round(q * 100)}"] = float(np.mean((y >= lower) & (y <= upper)))
+    out.update(interval_coverage(y, {q: dist.interval(q) for q in COVERAGE_LEVELS}))
     return out
 
 

@@ -113,45 +113,34 @@ def measure(datasets, methods=METHODS, n_folds=5, seed=0, quick=False):
     return results, oof
 
 
+#: (key, goal, metric, reference method, lower is better) of every goal.
+GOALS = (
+    ("ece_le_single", "HyperGAN's ECE no worse than the single network's",
+     "ece", "single", True),
+    ("log_loss_le_single", "HyperGAN's log loss no worse than the single network's",
+     "log_loss", "single", True),
+    ("ece_le_ensemble", "HyperGAN's ECE no worse than the deep ensemble's",
+     "ece", "deep_ensemble", True),
+    ("log_loss_le_ensemble", "HyperGAN's log loss no worse than the deep ensemble's",
+     "log_loss", "deep_ensemble", True),
+    ("accuracy_within_1_point", "HyperGAN's accuracy at most 0.01 below the deep ensemble's",
+     "accuracy", "deep_ensemble", False),
+)
+
+
 def goals(results):
     out = {}
     for name, res in results["datasets"].items():
         per = res["methods"]
         if not {"hypergan", "deep_ensemble", "single"} <= set(per):
             continue
-        hg, de, single = (per[m]["mean"] for m in ("hypergan", "deep_ensemble", "single"))
-        out[name] = {
-            "ece_le_single": {
-                "goal": "HyperGAN's ECE no worse than the single network's",
-                "hypergan": hg["ece"],
-                "reference": single["ece"],
-                "holds": bool(hg["ece"] <= single["ece"]),
-            },
-            "log_loss_le_single": {
-                "goal": "HyperGAN's log loss no worse than the single network's",
-                "hypergan": hg["log_loss"],
-                "reference": single["log_loss"],
-                "holds": bool(hg["log_loss"] <= single["log_loss"]),
-            },
-            "ece_le_ensemble": {
-                "goal": "HyperGAN's ECE no worse than the deep ensemble's",
-                "hypergan": hg["ece"],
-                "reference": de["ece"],
-                "holds": bool(hg["ece"] <= de["ece"]),
-            },
-            "log_loss_le_ensemble": {
-                "goal": "HyperGAN's log loss no worse than the deep ensemble's",
-                "hypergan": hg["log_loss"],
-                "reference": de["log_loss"],
-                "holds": bool(hg["log_loss"] <= de["log_loss"]),
-            },
-            "accuracy_within_1_point": {
-                "goal": "HyperGAN's accuracy at most 0.01 below the deep ensemble's",
-                "hypergan": hg["accuracy"],
-                "reference": de["accuracy"],
-                "holds": bool(hg["accuracy"] >= de["accuracy"] - 0.01 - 1e-12),
-            },
-        }
+        hg = per["hypergan"]["mean"]
+        out[name] = {}
+        for key, goal, metric, reference, lower_is_better in GOALS:
+            ref = per[reference]["mean"][metric]
+            holds = hg[metric] <= ref if lower_is_better else hg[metric] >= ref - 0.01 - 1e-12
+            out[name][key] = {"goal": goal, "hypergan": hg[metric], "reference": ref,
+                              "holds": bool(holds)}
     return out
 
 

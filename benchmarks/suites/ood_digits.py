@@ -137,6 +137,18 @@ METRICS = (
 )
 
 
+def fit_evaluate(method, arch, seed, data, quick=False):
+    """Fit ``method`` on ``data = (X_tr, y_tr, X_te, y_te, X_ood)`` and score it:
+    ``(model, {"fit_s": ..., **evaluate's metrics}, evaluate's raw scores)``."""
+    X_tr, y_tr, X_te, y_te, X_ood = data
+    model = make_method(method, arch, seed, quick)
+    t0 = time.perf_counter()
+    model.fit(X_tr, y_tr)
+    fit_s = time.perf_counter() - t0
+    metrics, raw = evaluate(model, X_te, y_te, X_ood)
+    return model, {"fit_s": fit_s, **metrics}, raw
+
+
 def measure(seeds, archs=ARCHS, methods=METHODS, quick=False):
     results = {"archs": {}}
     plots = {}
@@ -145,13 +157,9 @@ def measure(seeds, archs=ARCHS, methods=METHODS, quick=False):
         for method in methods:
             records = []
             for seed in seeds:
-                X_tr, y_tr, X_te, y_te, X_ood = load_data(seed)
-                model = make_method(method, arch, seed, quick)
-                t0 = time.perf_counter()
-                model.fit(X_tr, y_tr)
-                fit_s = time.perf_counter() - t0
-                metrics, raw = evaluate(model, X_te, y_te, X_ood)
-                records.append({"seed": seed, "fit_s": fit_s, **metrics})
+                model, metrics, raw = fit_evaluate(method, arch, seed, load_data(seed), quick)
+                fit_s = metrics["fit_s"]
+                records.append({"seed": seed, **metrics})
                 log(
                     f"[ood_digits] {arch} {method} seed {seed}: acc {metrics['accuracy']:.4f} "
                     f"ece {metrics['ece']:.4f} auroc(MI) {metrics['auroc_epistemic']:.4f} "

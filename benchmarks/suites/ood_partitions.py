@@ -16,8 +16,6 @@ Partitions: ``--splits`` (default 0-4). Quick: partition 0, a few epochs.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -25,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from harness import results as report
 from harness.env import log
 from harness.results import yes_no
-from suites.ood_digits import ARCHS, LABELS, evaluate, make_method
+from suites.ood_digits import ARCHS, LABELS, fit_evaluate
 
 NAME = "ood_partitions"
 METHODS = ("hypergan", "deep_ensemble")
@@ -56,16 +54,11 @@ def run(opts):
         for method in METHODS:
             records = []
             for p in partitions:
-                X_tr, y_tr, X_te, y_te, X_ood = load_partition(p)
-                model = make_method(method, arch, p, opts.quick)
-                t0 = time.perf_counter()
-                model.fit(X_tr, y_tr)
-                fit_s = time.perf_counter() - t0
-                metrics, _ = evaluate(model, X_te, y_te, X_ood)
-                records.append({"partition": p, "fit_s": fit_s, **metrics})
+                _, metrics, _ = fit_evaluate(method, arch, p, load_partition(p), opts.quick)
+                records.append({"partition": p, **metrics})
                 log(f"[ood_partitions] {arch} {method} partition {p} "
                     f"{partition_classes(p)}: acc {metrics['accuracy']:.4f} "
-                    f"auroc(MI) {metrics['auroc_epistemic']:.4f} fit {fit_s:.1f}s")
+                    f"auroc(MI) {metrics['auroc_epistemic']:.4f} fit {metrics['fit_s']:.1f}s")
             per_method[method] = {
                 "per_partition": records,
                 "mean": {k: float(np.mean([r[k] for r in records])) for k in METRICS},
@@ -94,21 +87,21 @@ def goals(results):
     return out
 
 
+def _row(arch, label, classes, hg, de):
+    return [arch, label, classes, f"{hg['auroc_epistemic']:.3f}", f"{de['auroc_epistemic']:.3f}",
+            yes_no(hg["auroc_epistemic"] >= de["auroc_epistemic"]),
+            f"{hg['accuracy']:.3f}", f"{de['accuracy']:.3f}"]
+
+
 def table_rows(results):
+    """A row per architecture and partition, then the architecture's means."""
     rows = []
     for arch, per in results["archs"].items():
-        by_p = {m: {r["partition"]: r for r in per[m]["per_partition"]} for m in per}
+        by_p = {m: {r["partition"]: r for r in per[m]["per_partition"]} for m in METHODS}
         for p, classes in results["partitions"].items():
-            hg, de = by_p["hypergan"][int(p)], by_p["deep_ensemble"][int(p)]
-            rows.append([arch, str(p), "".join(map(str, classes)),
-                         f"{hg['auroc_epistemic']:.3f}", f"{de['auroc_epistemic']:.3f}",
-                         yes_no(hg["auroc_epistemic"] >= de["auroc_epistemic"]),
-                         f"{hg['accuracy']:.3f}", f"{de['accuracy']:.3f}"])
-        hg, de = per["hypergan"]["mean"], per["deep_ensemble"]["mean"]
-        rows.append([arch, "mean", "", f"{hg['auroc_epistemic']:.3f}",
-                     f"{de['auroc_epistemic']:.3f}",
-                     yes_no(hg["auroc_epistemic"] >= de["auroc_epistemic"]),
-                     f"{hg['accuracy']:.3f}", f"{de['accuracy']:.3f}"])
+            rows.append(_row(arch, str(p), "".join(map(str, classes)),
+                             by_p["hypergan"][int(p)], by_p["deep_ensemble"][int(p)]))
+        rows.append(_row(arch, "mean", "", per["hypergan"]["mean"], per["deep_ensemble"]["mean"]))
     return rows
 
 

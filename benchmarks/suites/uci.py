@@ -19,7 +19,7 @@ from harness import methods as registry
 from harness.env import log
 from harness.results import fmt_mean_se, table, yes_no
 from harness.runner import REGRESSION_METRICS, fit_score_regressor
-from harness.scoring import COVERAGE_LEVELS, summarize
+from harness.scoring import COVERAGE_LEVELS, coverage_key, summarize
 
 NAME = "uci"
 METHODS = ("hypergan", "reference_ensemble", "catboost", "ngboost", "gp", "mc_dropout")
@@ -171,7 +171,7 @@ def coverage_table(results, style="md", method="hypergan", tolerance=0.03):
     rows = []
     for name, entry in results["datasets"].items():
         summary = entry["methods"].get(method)
-        means = [_mean(summary, f"coverage_{round(100 * q)}") for q in COVERAGE_LEVELS]
+        means = [_mean(summary, coverage_key(q)) for q in COVERAGE_LEVELS]
         if any(m is None for m in means):
             continue
         ok = all(abs(m - q) <= tolerance + 1e-12 for m, q in zip(means, COVERAGE_LEVELS))
@@ -245,7 +245,7 @@ def to_markdown(results):
         "of its predictive mixture, `predict_interval`; the others: their Gaussian). Goal "
         "(HyperGAN): within 3 points of nominal at every level on every data set.", "",
         *[line for q in COVERAGE_LEVELS for line in (
-            f"### {round(100 * q)}%", "", metric_table(results, f"coverage_{round(100 * q)}"))],
+            f"### {round(100 * q)}%", "", metric_table(results, coverage_key(q)))],
         "### HyperGAN's coverage against the goal", "", b["coverage"],
         "## CRPS", "", metric_table(results, "crps"),
         "## HyperGAN's predictive mixture", "",
