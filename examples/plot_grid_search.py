@@ -48,7 +48,7 @@ model = Pipeline(
                 max_epochs=15,
                 batch_size=64,
                 n_networks=4,
-                n_samples=50,
+                n_prediction_networks=50,
                 random_state=0,
             ),
         ),

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sk_hypergan import HyperGANRegressor
 
 
-def main():
+def main() -> None:
     X, y = load_diabetes(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     model = make_pipeline(StandardScaler(), HyperGANRegressor(random_state=0))

@@ -7,10 +7,11 @@ and reduce the networks' outputs to predictions.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -21,13 +22,19 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
+from skorch.history import History
+from torch import nn
 
 from ._core.hypernetwork import HyperNetwork
 from ._core.regularizers import REGULARIZERS
-from ._net import HyperGANNet
+from ._ensemble import NetworkDistribution, torch_threads
+from ._net import EARLY_STOPPING, LR_SCHEDULER, HyperGANNet
+from ._typing import ArrayLike, RandomStateLike
 from .targets import MLP, mlp
 
 __all__ = ["BaseHyperGAN"]
+
+_E = TypeVar("_E", bound="BaseHyperGAN")
 
 _MAX_SEED = np.iinfo(np.int32).max
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -63,9 +70,6 @@ class _PlateauScheduler(LRScheduler):
 #: early stopping and the plateau schedule alike. Absolute: a relative one
 #: misbehaves for negative losses (Gaussian NLL).
 _VALID_THRESHOLD = 1e-4
-
-#: Callbacks that need the held-out split (removed for a streaming partial_fit).
-_VALIDATION_CALLBACKS = ("early_stopping", "lr_scheduler")
 
 #: Parameters the networks and their training set-up are built from. A
 #: warm-started ``fit`` goes on training the networks it has, so it cannot
@@ -132,22 +136,7 @@ def _check_sizes(value, name):
     return tuple(int(v) for v in value)
 
 
-def resolve_batch_size(batch_size, n_samples):
-    """``"auto"``: about 32 steps per epoch, 32 to 256 rows per step, and at
-    least 4 steps per epoch on tiny data.
-
-    Small data keeps the small batches that fit it well (and tiny data, e.g.
-    20 points, still gets a few hundred steps in 100 epochs); large data gets
-    batches large enough that an epoch costs a bounded number of steps (the
-    batched networks make a larger batch nearly free per row).
-    """
-    if batch_size == "auto":
-        floor = min(32, max(1, math.ceil(n_samples / 4)))
-        return int(min(256, max(floor, n_samples // 32)))
-    return batch_size
-
-
-def resolve_device(device):
+def resolve_device(device: str) -> str:
     """``"auto"`` -> CUDA when available, else CPU; a clear error for a missing GPU."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -165,50 +154,18 @@ def resolve_device(device):
     return device
 
 
-@contextlib.contextmanager
-def torch_threads(n_threads):
-    """Run the block with torch's intra-op thread count set to ``n_threads``
-    (None: unchanged), restoring the caller's setting after it.
+class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
+    """Parameters and machinery shared by the HyperGAN estimators.
 
-    The networks are small: a training step or a prediction chunk is a few
-    hundred short kernels, which extra threads only slow down (they must be
-    woken and joined for every kernel), badly so when the other cores are
-    busy (docs/scaling.rst).
+    A subclass encodes its targets (``_encode_y``, ``_transform_y``), fits its
+    post-hoc calibration (``_calibrate``) and reduces the networks' outputs
+    to predictions; everything else lives here.
     """
-    if n_threads is None or n_threads == torch.get_num_threads():
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _streaming_partial_fit(net, X, y, epochs):
-    """``net.partial_fit`` on every row of ``X``: a fit that early-stopped
-    holds rows out, stops on them and schedules its learning rate on them,
-    which a stream of batches must not, so all are switched off for this
-    call and restored after it (the fitted net's attributes are swapped
-    directly: skorch's ``set_params`` would re-initialise the callbacks).
-    Training continues at the optimizer's current learning rate."""
-    split, callbacks = net.train_split, net.callbacks_
-    net.train_split = None
-    net.callbacks_ = [(name, cb) for name, cb in callbacks if name not in _VALIDATION_CALLBACKS]
-    try:
-        net.partial_fit(X, y, epochs=epochs)
-    finally:
-        net.train_split, net.callbacks_ = split, callbacks
-
-
-class BaseHyperGAN(BaseEstimator):
-    """Parameters and machinery shared by the HyperGAN estimators."""
 
     _parameter_constraints: dict = {
         "target": [HasMethods(["build"]), None],
         "n_networks": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_prediction_networks": [Interval(Integral, 1, None, closed="left")],
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "mixer_hidden_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -239,7 +196,7 @@ class BaseHyperGAN(BaseEstimator):
         target=None,
         *,
         n_networks="auto",
-        n_samples=100,
+        n_prediction_networks=100,
         noise_dim=32,
         latent_dim=32,
         mixer_hidden_sizes=(128,),
@@ -266,7 +223,7 @@ class BaseHyperGAN(BaseEstimator):
     ):
         self.target = target
         self.n_networks = n_networks
-        self.n_samples = n_samples
+        self.n_prediction_networks = n_prediction_networks
         self.noise_dim = noise_dim
         self.latent_dim = latent_dim
         self.mixer_hidden_sizes = mixer_hidden_sizes
@@ -291,7 +248,7 @@ class BaseHyperGAN(BaseEstimator):
         self.random_state = random_state
         self.n_threads = n_threads
 
-    def set_params(self, **params):
+    def set_params(self: _E, **params: Any) -> _E:
         """Set parameters, as :meth:`sklearn.base.BaseEstimator.set_params`.
 
         ``target=None`` stands for ``mlp()``, so that its nested parameters
@@ -305,13 +262,13 @@ class BaseHyperGAN(BaseEstimator):
         return super().set_params(**params)
 
     # -- hooks for the subclasses -------------------------------------------
-    def _encode_y(self, y):  # pragma: no cover - abstract
+    @abstractmethod
+    def _encode_y(self, y):
         """Validate and encode ``y``; return (encoded y, n_outputs, criterion class)."""
-        raise NotImplementedError
 
-    def _transform_y(self, y):  # pragma: no cover - abstract
+    @abstractmethod
+    def _transform_y(self, y):
         """Encode ``y`` with the encoding fixed by the first fit (warm start)."""
-        raise NotImplementedError
 
     def _y_validation_kwargs(self):
         return {}
@@ -335,9 +292,24 @@ class BaseHyperGAN(BaseEstimator):
     #: Learning rate of the regulariser's optimizer (None: the net's ``lr``).
     _regularizer_lr = None
 
+    #: ``batch_size="auto"``: ``n_samples // AUTO_BATCH_DIVISOR`` rows per step,
+    #: within [32, AUTO_BATCH_MAX], and at least 4 steps per epoch on tiny data.
+    AUTO_BATCH_DIVISOR = 32
+    AUTO_BATCH_MAX = 256
+
     def _batch_size(self, n_samples):
-        """``batch_size``, with "auto" resolved for ``n_samples`` training rows."""
-        return resolve_batch_size(self.batch_size, n_samples)
+        """``batch_size``, with "auto" resolved for ``n_samples`` training rows.
+
+        Small data keeps the small batches that fit it well (and tiny data,
+        e.g. 20 points, still gets a few hundred steps in 100 epochs); larger
+        data takes larger batches, so that an epoch costs a bounded number of
+        steps: a step costs about the same from 32 to 256 rows (a few hundred
+        short kernels, the networks batched).
+        """
+        if self.batch_size != "auto":
+            return self.batch_size
+        floor = min(32, max(1, math.ceil(n_samples / 4)))
+        return int(min(self.AUTO_BATCH_MAX, max(floor, n_samples // self.AUTO_BATCH_DIVISOR)))
 
     def _lr(self, n_samples):
         """``lr``, with "auto" resolved (``_auto_lr``) for ``n_samples`` rows."""
@@ -439,7 +411,7 @@ class BaseHyperGAN(BaseEstimator):
             # keep the networks of the best epoch.
             callbacks.append(
                 (
-                    "early_stopping",
+                    EARLY_STOPPING,
                     EarlyStopping(
                         monitor="valid_loss",
                         patience=self.n_iter_no_change,
@@ -457,7 +429,7 @@ class BaseHyperGAN(BaseEstimator):
                 # benchmarks/uci.py).
                 callbacks.append(
                     (
-                        "lr_scheduler",
+                        LR_SCHEDULER,
                         _PlateauScheduler(
                             policy="ReduceLROnPlateau",
                             monitor="valid_loss",
@@ -528,7 +500,7 @@ class BaseHyperGAN(BaseEstimator):
             y_enc, n_outputs, criterion = self._encode_y(y, **encode_params)
             device = resolve_device(self.device)
             # The prediction ensemble is fixed at fit time: every predict call
-            # evaluates the same n_samples networks.
+            # evaluates the same n_prediction_networks networks.
             self._noise_seed = int(rng.randint(_MAX_SEED))
         else:
             y_enc = self._transform_y(y)
@@ -556,7 +528,7 @@ class BaseHyperGAN(BaseEstimator):
                 net.fit(X32, y_enc, epochs=n_epochs)
             elif streaming:
                 net = self._warm_net(len(y), streaming=True)
-                _streaming_partial_fit(net, X32, y_enc, n_epochs)
+                net.partial_fit_stream(X32, y_enc, n_epochs)
             else:  # warm start: as the first fit, early stopping included,
                 net = self._warm_net(len(y))
                 net.partial_fit(X32, y_enc, epochs=n_epochs)
@@ -566,29 +538,19 @@ class BaseHyperGAN(BaseEstimator):
             self._calibrate(held_out if self.calibration == "auto" else None)
         return self
 
+    @abstractmethod
     def _calibrate(self, held_out):
         """Fit (or, with ``held_out=None``, reset) the post-hoc calibration
         scalar on the held-out rows ``(X, y_encoded, sample_weight)``."""
-        raise NotImplementedError
-
-    def _held_out_outputs(self, X):
-        """The prediction networks' outputs ``(n_samples, rows, n_outputs)``
-        on validated float32 rows ``X``, as a float64 CPU array."""
-        noise = self._noise(self.n_samples, None)
-        with torch_threads(self.n_threads):
-            chunks = [out.to("cpu", torch.float64) for out in self.net_.iter_member_outputs(X, noise)]
-        return torch.cat(chunks, dim=1).numpy()
 
     def _warm_net(self, n_samples, streaming=False):
         """The fitted net, with this estimator's current training parameters,
         for a warm-started ``fit`` or (``streaming``) a later ``partial_fit``."""
-        built_from = getattr(self, "_built_from", None)  # absent in older pickles
         changed = [
             name
             for name in _BUILD_PARAMS
-            if built_from is not None
-            and not (streaming and name in _HELD_OUT_PARAMS)
-            and _signature(getattr(self, name)) != built_from[name]
+            if not (streaming and name in _HELD_OUT_PARAMS)
+            and _signature(getattr(self, name)) != self._built_from[name]
         ]
         # The device by where the networks are: a GPU-fitted model loaded on a
         # CPU-only machine sits on the CPU and goes on with device="cpu".
@@ -601,19 +563,15 @@ class BaseHyperGAN(BaseEstimator):
                 f"values of {', '.join(changed)}. Call fit with warm_start=False (or fit a "
                 "clone) to build new networks with the new values."
             )
-        net = self.net_
         params = self._training_params(n_samples)
         if streaming and self.batch_size == "auto":  # "auto": from the first batch
             del params["batch_size"]
-        for name, value in params.items():
-            setattr(net, name, value)
-        for group in net.optimizer_.param_groups:
-            group["weight_decay"] = self.weight_decay
-            if not streaming:  # from the initial rate again (a schedule may have cut it)
-                group["lr"] = self._lr(n_samples) * group.get("lr_scale", 1.0)
-        return net
+        # A warm fit starts from the initial rate again (a schedule may have
+        # cut it); a stream goes on at the current one.
+        lr = None if streaming else self._lr(n_samples)
+        return self.net_.update_training(params, weight_decay=self.weight_decay, lr=lr)
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: _E, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> _E:
         """Fit the hypernetwork: a whole distribution of networks in one fit.
 
         Parameters
@@ -662,37 +620,53 @@ class BaseHyperGAN(BaseEstimator):
         )
 
     @property
-    def history_(self):
+    def history_(self) -> History:
         """skorch ``History``: per epoch ``train_loss`` (the mixer and generators'
         objective), ``train_data_loss`` (the supervised part) and
         ``train_regularizer_loss`` (the discriminator's or MINE's loss)."""
         check_is_fitted(self, "net_")
         return self.net_.history
 
-    # -- prediction ensemble ---------------------------------------------------
-    def _noise(self, n, random_state, name="n_samples"):
+    # -- the fitted distribution of networks -------------------------------------
+    @property
+    def _networks(self):
+        """The fitted :class:`~sk_hypergan._ensemble.NetworkDistribution`."""
+        check_is_fitted(self, "net_")
+        return NetworkDistribution(self.net_, self._noise_seed, self.n_threads)
+
+    def _noise(self, n, random_state, name="n_prediction_networks"):
         check_scalar(n, name, Integral, min_val=1)
-        seed = self._noise_seed if random_state is None else random_state
-        generator = torch.Generator().manual_seed(int(check_random_state(seed).randint(_MAX_SEED)))
-        return self.net_.module_.sample_noise(n, generator=generator, device="cpu")
+        return self._networks.noise(n, random_state)
+
+    def _outputs(self, X32, n=None, random_state=None):
+        """Yield the outputs ``(n, rows, n_outputs)`` of ``n`` networks (None:
+        the prediction networks) on validated float32 rows ``X32``, as
+        computed (float32, on the net's device)."""
+        noise = self._noise(self.n_prediction_networks if n is None else n, random_state)
+        yield from self._networks.outputs(X32, noise)
 
     def _member_outputs(self, X, n=None, random_state=None, dtype=torch.float64, device="cpu"):
-        """Yield chunks of member outputs ``(n, rows, n_outputs)`` as ``dtype``
-        tensors (None: as computed, float32) on ``device`` (None: the net's,
-        where reductions over the networks belong, so that only their
-        results cross to the host)."""
+        """Validate ``X``, then yield chunks of member outputs ``(n, rows,
+        n_outputs)`` (see ``_outputs``) as ``dtype`` tensors (None: as
+        computed, float32) on ``device`` (None: the net's, where reductions
+        over the networks belong, so that only their results cross to the
+        host)."""
         check_is_fitted(self, "net_")
-        X = self._validate_X(X, reset=False)
-        noise = self._noise(self.n_samples if n is None else n, random_state)
-        X32 = _as_float32(X)
-        with torch_threads(self.n_threads):
-            for out in self.net_.iter_member_outputs(X32, noise):
-                yield out.to(device=device or out.device, dtype=dtype or out.dtype)
+        X32 = _as_float32(self._validate_X(X, reset=False))
+        for out in self._outputs(X32, n, random_state):
+            yield out.to(device=device or out.device, dtype=dtype or out.dtype)
+
+    def _held_out_outputs(self, X32):
+        """The prediction networks' outputs ``(n_prediction_networks, rows,
+        n_outputs)`` on the held-out rows (float32, validated by the fit), as
+        a float64 CPU array."""
+        chunks = [out.to("cpu", torch.float64) for out in self._outputs(X32)]
+        return torch.cat(chunks, dim=1).numpy()
 
     def _wrap_member(self, module):
         return module
 
-    def sample_networks(self, n, random_state=None):
+    def sample_networks(self, n: int, random_state: RandomStateLike = None) -> list[nn.Module]:
         """Draw ``n`` standalone networks from the learned distribution.
 
         Parameters
@@ -701,8 +675,8 @@ class BaseHyperGAN(BaseEstimator):
             Number of networks.
         random_state : int, RandomState instance or None, default=None
             Seed of the noise. None uses the seed of the prediction ensemble,
-            so ``sample_networks(n_samples)`` returns exactly the networks
-            that ``predict`` averages.
+            so ``sample_networks(n_prediction_networks)`` returns exactly the
+            networks that ``predict`` averages.
 
         Returns
         -------
@@ -711,8 +685,5 @@ class BaseHyperGAN(BaseEstimator):
             outputs described in the estimator's docstring; looping over them
             reproduces the ensemble's predictions.
         """
-        check_is_fitted(self, "net_")
         noise = self._noise(n, random_state, name="n")
-        params = self.net_.generate(noise)
-        target = self.net_.module_.target
-        return [self._wrap_member(target.to_module(params, i)) for i in range(n)]
+        return [self._wrap_member(module) for module in self._networks.modules(noise)]

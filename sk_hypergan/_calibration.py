@@ -16,6 +16,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, logsumexp
 
+from ._distribution import GaussianMixtureDistribution
+
 __all__ = ["fit_spread_scale", "fit_temperature"]
 
 #: Search range of either scalar (a factor of 20 either way).
@@ -44,19 +46,12 @@ def _argmin_log(nll, n_effective):
     return float(np.exp(result.x))
 
 
-def mixture_logpdf(y, means, variances, scale=1.0):
-    """Log density of ``y`` (rows,) under the equal-weight mixture of
-    ``N(means[b], variances[b])`` (networks ``b`` first, shape (B, rows)) with
-    its spread about the mixture mean multiplied by ``scale``: every component
-    ``N(mu + scale * (m_b - mu), scale**2 * v_b)``, ``mu`` the mean of the
-    ``m_b``."""
-    mu = means.mean(axis=0)
-    z = mu + (y - mu) / scale  # y mapped back to the unscaled mixture
-    log_n = -0.5 * ((z - means) ** 2 / variances + np.log(2 * np.pi * variances))
-    return logsumexp(log_n, axis=0) - np.log(means.shape[0]) - np.log(scale)
-
-
-def fit_spread_scale(means, variances, y, sample_weight=None):
+def fit_spread_scale(
+    means: np.ndarray,
+    variances: np.ndarray,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
     """Per-target factor on the predictive spread that minimises the held-out
     mixture NLL (with the prior of :data:`PRIOR_SD` on its logarithm).
 
@@ -87,16 +82,19 @@ def fit_spread_scale(means, variances, y, sample_weight=None):
     w, n_effective = _weights(sample_weight, len(y))
     scales = []
     for j in range(y.shape[1]):
-        m, v, t = means[..., j], variances[..., j], y[:, j]
+        mixture = GaussianMixtureDistribution(means[..., j], variances[..., j], squeeze=True)
+        t = y[:, j]
 
-        def nll(log_s):
-            return -(w * mixture_logpdf(t, m, v, np.exp(log_s))).sum()
+        def nll(log_s, mixture=mixture, t=t):
+            return -(w * mixture.scaled(np.exp(log_s)).logpdf(t)).sum()
 
         scales.append(_argmin_log(nll, n_effective))
     return np.asarray(scales)
 
 
-def fit_temperature(logits, y, sample_weight=None):
+def fit_temperature(
+    logits: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
     """Temperature of the networks' logits that minimises the held-out log
     loss of their mean probabilities (with the prior of :data:`PRIOR_SD` on its
     logarithm).

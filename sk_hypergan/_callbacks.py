@@ -75,7 +75,8 @@ class DivergenceGuard(Callback):
     :class:`TrainingDivergedError` is raised instead. The same check runs at
     the end of training, with the loss on one batch of the training data
     (a forward pass, on a forked random stream), so an interrupted fit
-    (Ctrl-C) never leaves NaN parameters behind either. A warm start counts its starting state as good.
+    (Ctrl-C) never leaves NaN parameters behind either. A warm start counts
+    its starting state as good.
 
     The copies are dropped at the end of training, so a pickled net does not
     carry them.
@@ -94,8 +95,7 @@ class DivergenceGuard(Callback):
     # -- state ----------------------------------------------------------------
     @staticmethod
     def _components(net):
-        names = [*net._modules, *net._criteria, *net._optimizers]
-        return {name: getattr(net, name + "_") for name in names if hasattr(net, name + "_")}
+        return net.training_state()
 
     def _snapshot(self, net):
         self.good_state_ = {

@@ -14,6 +14,8 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from ._base import BaseHyperGAN
 from ._calibration import fit_temperature
 from ._core.losses import CrossEntropyLoss
+from ._docstrings import fill_parameters
+from ._typing import ArrayLike
 
 __all__ = ["HyperGANClassifier"]
 
@@ -23,6 +25,72 @@ def _entropy(p):
     return torch.special.entr(p).sum(dim=-1)
 
 
+#: The classifier's own parameter documentation (the rest: ``_docstrings.SHARED``).
+_PARAMETERS = dict(
+    mixup_diversity="""\
+mixup_diversity : float or "auto", default="auto"
+    Weight of a reward for the networks disagreeing *away from* the
+    training rows: each step, the mutual information (epistemic entropy) of
+    the networks near the midpoints of random pairs of the batch's rows
+    (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on
+    rows whose features are shuffled independently across the batch is
+    subtracted from the loss. The data pin the networks down on the rows
+    themselves; between and off them, this keeps them apart, so their
+    disagreement flags inputs unlike the training data. 0 turns it off.
+    "auto" is 0.3 for the classifier (OOD detection,
+    ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
+    measured on the UCI benchmark).
+""",
+    batch_size="""\
+batch_size : int or "auto", default="auto"
+    Rows per training step. "auto" gives about 32 steps per epoch with
+    32 to 256 rows per step, and at least 4 steps per epoch on tiny data:
+    ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 32))``.
+""",
+    lr="""\
+lr : float or "auto", default="auto"
+    Adam learning rate of the mixer and generators. "auto" is 1e-3, the
+    rate the classifier's other defaults were chosen with.
+""",
+    early_stopping="""\
+early_stopping : bool or "auto", default="auto"
+    Hold out ``validation_fraction`` of the training rows (stratified),
+    score them after every epoch with the log loss of the ensemble's mean
+    probabilities (over a fixed set of 32 networks), stop once it has not
+    improved for ``n_iter_no_change`` epochs, and keep the networks of the
+    best epoch. "auto" turns it on from 200 training rows on (the split
+    then has at least 20 rows) and when every class has at least two
+    rows; ``partial_fit`` never holds rows out. The history then has
+    ``valid_loss``.
+""",
+    calibration="""\
+calibration : {"auto"} or None, default="auto"
+    "auto": after a fit that holds rows out (``early_stopping``), divide
+    every network's logits by the temperature ``temperature_`` that
+    minimises the held-out log loss of the averaged probabilities
+    (temperature scaling, Guo et al. 2017, applied to each network
+    before averaging, so the networks' disagreement, ``epistemic``, is
+    measured on calibrated networks). It applies to ``predict_proba``,
+    ``predict`` and ``predict_uncertainty``, not to the standalone
+    networks of ``sample_networks``. A fit without held-out rows, or
+    None, leaves the logits as they are (``temperature_ = 1.0``);
+    ``partial_fit`` keeps the last fitted temperature, a warm-started
+    ``fit`` fits it again. The held-out rows are those that chose the
+    stopping epoch, never test data.
+""",
+    class_weight="""\
+class_weight : dict, "balanced" or None, default=None
+    Weights of the classes, multiplied into the per-row weights of the
+    loss (``sample_weight``), as in
+    :class:`~sklearn.linear_model.LogisticRegression`: a dict
+    ``{label: weight}`` (unlisted classes weigh 1; a label that is not a
+    class is an error), or "balanced", ``n_samples / (n_classes *
+    count)`` from the fit's ``y`` (``fit`` only). For imbalanced classes.
+""",
+)
+
+
+@fill_parameters(**_PARAMETERS)
 class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     """HyperGAN classifier: a learned distribution of softmax networks.
 
@@ -35,129 +103,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
     Parameters
     ----------
-    target : target object, default=None
-        Architecture of the generated networks, from :mod:`sk_hypergan.targets`
-        (``mlp``, ``conv2d``, ``from_module``). None means ``mlp((50,))``.
-        Its settings are nested parameters, e.g. ``target__hidden_layer_sizes``.
-    n_networks : int or "auto", default="auto"
-        Networks generated per training step. "auto" means 32 for the
-        classifier and 16 for the regressor: the classifier's disagreement
-        reward (``mixup_diversity``) is estimated from the networks of the
-        step, and more of them raised the OOD AUROC of a ``conv2d`` target
-        (see the user guide).
-    n_samples : int, default=100
-        Networks drawn for prediction.
-    noise_dim : int, default=32
-        Dimension of the noise fed to the mixer.
-    latent_dim : int, default=32
-        Dimension of each per-layer code.
-    mixer_hidden_sizes : tuple of int, default=(128,)
-        Hidden sizes of the mixer.
-    generator_hidden_sizes : tuple of int, default=(128,)
-        Hidden sizes of each per-layer generator.
-    use_mixer : bool, default=True
-        False draws per-layer codes independently (the paper's ablation).
-    regularizer : {"discriminator", "mine"}, default="discriminator"
-        Code-space diversity term: a GAN discriminator against a Gaussian
-        prior (the paper) or a MINE mutual-information estimate.
-    beta : float, default=1.0
-        Weight of the diversity term in the mixer's objective; 0 turns it off.
-    mixup_diversity : float or "auto", default="auto"
-        Weight of a reward for the networks disagreeing *away from* the
-        training rows: each step, the mutual information (epistemic entropy) of
-        the networks near the midpoints of random pairs of the batch's rows
-        (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on
-        rows whose features are shuffled independently across the batch is
-        subtracted from the loss. The data pin the networks down on the rows
-        themselves; between and off them, this keeps them apart, so their
-        disagreement flags inputs unlike the training data. 0 turns it off.
-        "auto" is 0.3 for the classifier (OOD detection,
-        ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
-        measured on the UCI benchmark).
-    max_epochs : int, default=200
-        Most training epochs (fewer when early stopping ends the fit).
-    batch_size : int or "auto", default="auto"
-        Rows per training step. "auto" gives about 32 steps per epoch with
-        32 to 256 rows per step, and at least 4 steps per epoch on tiny data:
-        ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 32))``.
-    lr : float or "auto", default="auto"
-        Adam learning rate of the mixer and generators. "auto" is 1e-3, the
-        rate the classifier's other defaults were chosen with.
-    weight_decay : float, default=0.0
-        Adam weight decay of the mixer and generators.
-    early_stopping : bool or "auto", default="auto"
-        Hold out ``validation_fraction`` of the training rows (stratified),
-        score them after every epoch with the log loss of the ensemble's mean
-        probabilities (over a fixed set of 32 networks), stop once it has not
-        improved for ``n_iter_no_change`` epochs, and keep the networks of the
-        best epoch. "auto" turns it on from 200 training rows on (the split
-        then has at least 20 rows) and when every class has at least two
-        rows; ``partial_fit`` never holds rows out. The history then has
-        ``valid_loss``.
-    validation_fraction : float, default=0.1
-        Fraction of the training rows held out for early stopping, in (0, 1).
-    n_iter_no_change : int, default=20
-        Epochs without improvement of the held-out loss (by more than 1e-4)
-        before early stopping ends the fit.
-    lr_schedule : {"auto", "plateau", "constant"}, default="auto"
-        "plateau": while early stopping holds rows out, multiply the learning
-        rate by 0.3 once the held-out loss has not improved for more than
-        ``max(1, n_iter_no_change // 2)`` epochs (11 by default; skorch's
-        ``LRScheduler`` with torch's ``ReduceLROnPlateau``), so training
-        settles before it stops. "constant" keeps ``lr``, as does any fit
-        without a held-out split. A warm-started ``fit`` starts again from
-        ``lr``; ``partial_fit`` continues at the current rate.
-        "auto" is "plateau" for the regressor (the UCI benchmark's NLL,
-        ``benchmarks/uci.py``) and "constant" for the classifier, where it
-        has not been shown to help (``benchmarks/ablations.py``).
-    calibration : {"auto"} or None, default="auto"
-        "auto": after a fit that holds rows out (``early_stopping``), divide
-        every network's logits by the temperature ``temperature_`` that
-        minimises the held-out log loss of the averaged probabilities
-        (temperature scaling, Guo et al. 2017, applied to each network
-        before averaging, so the networks' disagreement, ``epistemic``, is
-        measured on calibrated networks). It applies to ``predict_proba``,
-        ``predict`` and ``predict_uncertainty``, not to the standalone
-        networks of ``sample_networks``. A fit without held-out rows, or
-        None, leaves the logits as they are (``temperature_ = 1.0``);
-        ``partial_fit`` keeps the last fitted temperature, a warm-started
-        ``fit`` fits it again. The held-out rows are those that chose the
-        stopping epoch, never test data.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks, e.g. ``[EarlyStopping(monitor="train_loss")]``.
-    device : {"cpu", "cuda", "auto"} or str, default="cpu"
-        Torch device; "auto" picks CUDA when available.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table; 2 also shows a progress bar over
-        each epoch's batches (skorch's ``ProgressBar``, a ``tqdm`` bar erased
-        at the end of the epoch). The bar is set up when the networks are
-        built, so a warm-started ``fit`` or ``partial_fit`` keeps the first
-        fit's choice; 0 prints nothing.
-    warm_start : bool, default=False
-        If True, ``fit`` continues training the existing networks, with the
-        current ``max_epochs``, ``lr``, ``weight_decay``, ``n_networks``,
-        ``beta``, ``mixup_diversity``, ``batch_size`` and ``verbose``.
-        Parameters the networks were built from (``target``, the noise, code
-        and hidden sizes, ``use_mixer``, ``regularizer``, the early-stopping
-        settings, ``callbacks``, ``device``) cannot change then: a
-        ``ValueError`` says which did.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling and the prediction ensemble.
-    n_threads : int or None, default=1
-        Torch's intra-op threads while fitting and predicting (the caller's
-        setting is restored after). One thread is fastest for the small
-        networks of tabular data, whose steps are many short kernels, and
-        keeps a fit from slowing down many times over when other processes
-        hold the cores (see the scaling page). None keeps torch's global
-        setting (``torch.set_num_threads``), e.g. for a large ``conv2d``
-        target.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, multiplied into the per-row weights of the
-        loss (``sample_weight``), as in
-        :class:`~sklearn.linear_model.LogisticRegression`: a dict
-        ``{label: weight}`` (unlisted classes weigh 1; a label that is not a
-        class is an error), or "balanced", ``n_samples / (n_classes *
-        count)`` from the fit's ``y`` (``fit`` only). For imbalanced classes.
+    {parameters}
 
     Attributes
     ----------
@@ -202,7 +148,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         target=None,
         *,
         n_networks="auto",
-        n_samples=100,
+        n_prediction_networks=100,
         noise_dim=32,
         latent_dim=32,
         mixer_hidden_sizes=(128,),
@@ -231,7 +177,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         super().__init__(
             target=target,
             n_networks=n_networks,
-            n_samples=n_samples,
+            n_prediction_networks=n_prediction_networks,
             noise_dim=noise_dim,
             latent_dim=latent_dim,
             mixer_hidden_sizes=mixer_hidden_sizes,
@@ -262,7 +208,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         """``sample_weight`` times the weight of each row's class (``class_weight``,
         as in :class:`~sklearn.linear_model.LogisticRegression`)."""
         weights = super()._sample_weight(y, sample_weight)
-        if getattr(self, "class_weight", None) is None:  # None, or a pickle from before it
+        if self.class_weight is None:
             return weights
         classes = self.classes_.tolist()
         if isinstance(self.class_weight, dict):
@@ -312,19 +258,23 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     def _stratify(self):
         return True
 
-    # Rewarding disagreement between training rows raises the mutual-
-    # information AUROC for unseen digits with an mlp target (0.930 -> 0.974
-    # over seeds 0-2, accuracy within a point: benchmarks/results/ablations.md,
-    # config (f)).
-    # 0.3 was picked on splits the reported results do not use.
+    # Rewarding disagreement away from the training rows raises the mutual-
+    # information AUROC for unseen classes at about the same accuracy; the
+    # weight was picked on digits splits the reported results do not use
+    # (user guide, "mixup_diversity"; ablation (f) in the ablations results).
     _auto_mixup_diversity = 0.3
-    # The reward is the mutual information of the step's networks; 32 of
-    # them (not 16) raised the conv2d target's OOD AUROC on held-aside digits
-    # splits (seeds 3-5: 0.930 -> 0.960; 6-8: 0.929 -> 0.944), mlp +0.003,
-    # calibration unchanged within noise, at ~1.6x the fit time.
+    # The reward is the mutual information of the step's networks, estimated
+    # better from 32 of them than from 16 (chosen on held-aside digits splits
+    # for the conv2d target; the user guide gives the figures).
     _auto_n_networks = 32
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> HyperGANClassifier:
         """One epoch of training on one batch of data (streaming, out-of-core).
 
         The first call (on an unfitted estimator) builds and initialises the
@@ -400,7 +350,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         for logits in self._member_outputs(X, device=None):
             yield torch.softmax(logits / self.temperature_, dim=-1)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities: the mean of the sampled networks' softmax outputs.
 
         Parameters
@@ -413,7 +363,8 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         ndarray of shape (n_samples, n_classes)
             Rows sum to 1; columns follow ``classes_``.
         """
-        proba, start = None, 0
+        proba: np.ndarray | None = None
+        start = 0
         for p in self._member_proba(X):
             if proba is None:  # X is valid now: the result's array, once
                 proba = np.empty((_num_samples(X), p.shape[-1]))
@@ -421,14 +372,15 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
             # allocations, interleaved with the chunks', fragment the heap.
             proba[start : start + p.shape[1]] = p.mean(dim=0).cpu().numpy()
             start += p.shape[1]
+        assert proba is not None  # X had rows (validation)
         return proba
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Most probable class under the averaged probabilities.
 
         Parameters
@@ -444,7 +396,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         check_is_fitted(self, "net_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    def predict_uncertainty(self, X):
+    def predict_uncertainty(self, X: ArrayLike) -> Bunch:
         """Predictive entropy split into aleatoric and epistemic parts (nats).
 
         ``total`` is the entropy of the mean probabilities, ``aleatoric`` the
@@ -472,11 +424,11 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         >>> bool((u.epistemic >= 0).all())
         True
         """
-        total, aleatoric = [], []
+        totals, aleatorics = [], []
         for p in self._member_proba(X):
-            total.append(_entropy(p.mean(dim=0)).cpu().numpy())
-            aleatoric.append(_entropy(p).mean(dim=0).cpu().numpy())
-        total, aleatoric = np.concatenate(total), np.concatenate(aleatoric)
+            totals.append(_entropy(p.mean(dim=0)).cpu().numpy())
+            aleatorics.append(_entropy(p).mean(dim=0).cpu().numpy())
+        total, aleatoric = np.concatenate(totals), np.concatenate(aleatorics)
         # Jensen: H(mean p) >= mean H(p); clip float round-off below zero.
         epistemic = np.clip(total - aleatoric, 0.0, None)
         return Bunch(total=aleatoric + epistemic, aleatoric=aleatoric, epistemic=epistemic)

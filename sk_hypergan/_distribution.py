@@ -18,6 +18,8 @@ from scipy.special import logsumexp
 from scipy.stats import norm
 from sklearn.utils import check_random_state
 
+from ._typing import ArrayLike, RandomStateLike
+
 __all__ = ["GaussianMixtureDistribution"]
 
 #: Bisection steps of :meth:`GaussianMixtureDistribution.ppf`: the bracket shrinks by
@@ -71,7 +73,7 @@ class GaussianMixtureDistribution:
         self.squeeze = squeeze
 
     @property
-    def n_components(self):
+    def n_components(self) -> int:
         """int: number of mixture components (sampled networks)."""
         return self.means.shape[0]
 
@@ -92,30 +94,62 @@ class GaussianMixtureDistribution:
             ) from None
 
     # -- moments -------------------------------------------------------------------------
-    def mean(self):
+    def mean(self) -> np.ndarray:
         """Mixture mean (the average of the components' means)."""
         return self._out(self.means.mean(0))
 
-    def var(self):
+    def var(self) -> np.ndarray:
         """Mixture variance: mean of the variances plus variance of the means."""
         return self._out(self.variances.mean(0) + self.means.var(0))
 
-    def std(self):
+    def std(self) -> np.ndarray:
         """Mixture standard deviation."""
         return np.sqrt(self.var())
 
+    def scaled(self, factor: ArrayLike) -> GaussianMixtureDistribution:
+        """The mixture with its spread about its mean multiplied by ``factor``.
+
+        The distribution of ``mean + factor * (Y - mean)``: every component
+        moves away from the mixture's mean by ``factor`` and its variance
+        grows by ``factor**2``, so the mean stays and the standard deviation
+        (and every central interval) scales by ``factor``. The regressor's
+        post-hoc calibration (``spread_scale_``).
+
+        Parameters
+        ----------
+        factor : float or array-like of shape (n_targets,)
+            Positive factor, one per target.
+
+        Returns
+        -------
+        GaussianMixtureDistribution
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> means, variances = np.array([[0.0], [2.0]]), np.ones((2, 1))  # 2 components, 1 row
+        >>> dist = GaussianMixtureDistribution(means, variances, squeeze=True)
+        >>> wider = dist.scaled(3.0)
+        >>> float(wider.mean()[0]), bool(np.isclose(wider.std()[0], 3 * dist.std()[0]))
+        (1.0, True)
+        """
+        factor = np.asarray(factor, dtype=np.float64)
+        center = self.means.mean(0)
+        means = center + factor * (self.means - center)
+        return GaussianMixtureDistribution(means, self.variances * factor**2, squeeze=self.squeeze)
+
     # -- densities -----------------------------------------------------------------------
-    def logpdf(self, y):
+    def logpdf(self, y: ArrayLike) -> np.ndarray:
         """Log density of the mixture at ``y``: ``log mean_s N(y | mu_s, sigma_s^2)``."""
         y = self._broadcast(y)
         comp = norm.logpdf(y[None], self.means, np.sqrt(self.variances))
         return self._out(logsumexp(comp, axis=0) - np.log(self.n_components))
 
-    def pdf(self, y):
+    def pdf(self, y: ArrayLike) -> np.ndarray:
         """Density of the mixture at ``y``."""
         return np.exp(self.logpdf(y))
 
-    def cdf(self, y):
+    def cdf(self, y: ArrayLike) -> np.ndarray:
         """Distribution function of the mixture at ``y``."""
         return self._out(self._cdf(self._broadcast(y)))
 
@@ -123,7 +157,7 @@ class GaussianMixtureDistribution:
         return norm.cdf(y[None], self.means, np.sqrt(self.variances)).mean(0)
 
     # -- quantiles -----------------------------------------------------------------------
-    def ppf(self, q):
+    def ppf(self, q: ArrayLike) -> np.ndarray:
         """Quantile function: the ``y`` with ``cdf(y) == q`` (bisection; ``q`` in (0, 1))."""
         q = self._broadcast(q, name="q")
         if np.any((q <= 0) | (q >= 1)):
@@ -142,7 +176,7 @@ class GaussianMixtureDistribution:
                 break
         return self._out(0.5 * (lo + hi))
 
-    def interval(self, confidence):
+    def interval(self, confidence: float) -> tuple[np.ndarray, np.ndarray]:
         """Central interval holding ``confidence`` of the mass: ``(ppf(a), ppf(1 - a))``
         with ``a = (1 - confidence) / 2``."""
         if not isinstance(confidence, Real) or not 0 < confidence < 1:
@@ -151,7 +185,7 @@ class GaussianMixtureDistribution:
         return self.ppf(alpha), self.ppf(1 - alpha)
 
     # -- draws ---------------------------------------------------------------------------
-    def rvs(self, size=1, random_state=None):
+    def rvs(self, size: int = 1, random_state: RandomStateLike = None) -> np.ndarray:
         """Draw ``size`` values per row: a component uniformly at random, then its Gaussian.
 
         Returns

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,6 +26,12 @@ from ._callbacks import DivergenceGuard
 from ._core.regularizers import REGULARIZERS
 
 __all__ = ["HyperGANNet"]
+
+#: Names of the callbacks that use the held-out split (the estimators add
+#: them for early stopping), switched off while streaming.
+EARLY_STOPPING = "early_stopping"
+LR_SCHEDULER = "lr_scheduler"
+VALIDATION_CALLBACKS = (EARLY_STOPPING, LR_SCHEDULER)
 
 
 class _Batch(tuple):
@@ -174,9 +182,8 @@ class _TensorBatches:
 
 #: Range of the mixing weight of :func:`_mixup`: points near the midpoint of
 #: two rows, as far from both as a mix gets. With ``U(0, 1)`` the reward also
-#: acts right next to the rows, which on the digits benchmark cost
-#: calibration and gained less OOD AUROC (seeds 3-5 of ood_digits.py, used
-#: for this choice only; the reported results use seeds 0-2).
+#: acts right next to the rows, where it costs calibration for less OOD
+#: AUROC (chosen on held-aside digits splits; the user guide says which).
 MIXUP_RANGE = (0.4, 0.6)
 
 
@@ -204,11 +211,9 @@ def _shuffled(X):
 def _diversity_inputs(X):
     """Where ``mixup_diversity`` rewards disagreement, as many rows as ``X``:
     the first half mixup rows (:func:`_mixup`), between the data; the rest
-    feature-shuffled rows (:func:`_shuffled`), off the data. On held-aside
-    digits splits (seeds 3-8 of ``benchmarks/ood_digits.py``) adding the
-    shuffled half raised the conv2d target's OOD AUROC (mixup alone:
-    seeds 3-5 0.960, 6-8 0.944; with the shuffled half: 0.980, 0.976);
-    mlp unchanged (0.973 on seeds 3-11 either way)."""
+    feature-shuffled rows (:func:`_shuffled`), off the data. The shuffled
+    half was added for the conv2d target's OOD AUROC (chosen on held-aside
+    digits splits; the user guide's ``mixup_diversity`` entry)."""
     # Both are drawn over the whole batch (partners and permutations from
     # every row), then halved.
     n = X.shape[0] // 2
@@ -375,26 +380,76 @@ class HyperGANNet(NeuralNet):
         self._held_out = valid
         return train, valid
 
-    def pop_held_out(self):
+    def pop_held_out(self) -> tuple | None:
         """``(X, y, sample_weight or None)`` of the last training call's
         held-out split of in-memory arrays (None if it held no rows out),
         forgotten after."""
         valid = self.__dict__.pop("_held_out", None)
         return None if valid is None else _in_memory_arrays(valid)
 
+    def training_state(self) -> dict[str, Any]:
+        """``{name: object}`` of everything training updates -- the modules
+        (hypernetwork, regulariser), the criterion and the optimizers --
+        whose ``state_dict`` snapshots and restores a training run
+        (:class:`~sk_hypergan._callbacks.DivergenceGuard`)."""
+        names = [*self._modules, *self._criteria, *self._optimizers]
+        return {name: getattr(self, name + "_") for name in names if hasattr(self, name + "_")}
+
+    # -- training modes: a fresh fit is skorch's ``fit``; these two continue --
+    def update_training(
+        self, params: dict[str, Any], *, weight_decay: float, lr: float | None = None
+    ) -> HyperGANNet:
+        """Take the settings of a training call that continues a fitted net.
+
+        Parameters
+        ----------
+        params : dict
+            Net attributes to set (``n_networks``, ``beta``,
+            ``mixup_diversity``, ``batch_size``, ``verbose``).
+        weight_decay : float
+            The optimizer's weight decay.
+        lr : float or None
+            The learning rate to start again from (each parameter group at
+            ``lr`` times its fan-in scale), undoing what a schedule cut; None
+            goes on at the current rates.
+        """
+        for name, value in params.items():
+            setattr(self, name, value)
+        for group in self.optimizer_.param_groups:
+            group["weight_decay"] = weight_decay
+            if lr is not None:
+                group["lr"] = lr * group.get("lr_scale", 1.0)
+        return self
+
+    def partial_fit_stream(self, X: Any, y: Any, epochs: int) -> HyperGANNet:
+        """``partial_fit`` on every row of ``X``, as one batch of a stream.
+
+        A fit that early-stopped holds rows out, stops on them and schedules
+        its learning rate on them, which a stream of batches must not: the
+        split and the callbacks that use it (``VALIDATION_CALLBACKS``) are
+        switched off for this call and restored after (set directly:
+        ``set_params`` would re-initialise the callbacks).
+        """
+        split = self.train_split  # type: ignore[has-type]  # (skorch sets them dynamically)
+        callbacks = self.callbacks_  # type: ignore[has-type]
+        self.train_split = None
+        self.callbacks_ = [(name, cb) for name, cb in callbacks if name not in VALIDATION_CALLBACKS]
+        try:
+            self.partial_fit(X, y, epochs=epochs)
+        finally:
+            self.train_split, self.callbacks_ = split, callbacks
+        return self
+
     @property
-    def uses_regularizer(self):
+    def uses_regularizer(self) -> bool:
         """bool: the regulariser acts only through a mixer, and only with beta > 0."""
         return self.beta > 0 and self.module_.mixer is not None
 
     def initialize_module(self):
         super().initialize_module()
         hyper = self.module_
-        self.regularizer_ = REGULARIZERS[self.regularizer](
-            noise_dim=hyper.noise_dim,
-            latent_dim=hyper.latent_dim,
-            n_layers=hyper.n_layers,
-            hidden=tuple(self.regularizer_hidden),
+        self.regularizer_ = REGULARIZERS[self.regularizer].from_hypernetwork(
+            hyper, hidden=tuple(self.regularizer_hidden)
         )
         return self
 
@@ -476,7 +531,7 @@ class HyperGANNet(NeuralNet):
                 reg_loss.backward(inputs=list(self.regularizer_.parameters()))
         else:
             loss.backward()
-        if self._grad_listeners():
+        if self.__dict__.get("_notify_grads", True):
             self.notify(
                 "on_grad_computed",
                 named_parameters=TeeGenerator(self.get_all_learnable_params()),
@@ -490,14 +545,15 @@ class HyperGANNet(NeuralNet):
             self.history.record_batch("train_regularizer_loss", reg_loss.item())
         return {"loss": loss.detach(), "y_pred": out.detach()}
 
-    def _grad_listeners(self):
-        """Whether a callback overrides ``on_grad_computed`` (skorch's
-        ``GradientNormClipping``, a user's), so the step can skip building
-        the notification otherwise."""
-        return any(
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # Whether a callback overrides ``on_grad_computed`` (skorch's
+        # ``GradientNormClipping``, a user's), decided once per training call
+        # so that the step skips building the notification otherwise.
+        self._notify_grads = any(
             type(cb).on_grad_computed is not Callback.on_grad_computed
             for _, cb in self.callbacks_
         )
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def validation_step(self, batch, **fit_params):
         """Score held-out rows as predictions are scored: the loss of the
@@ -531,7 +587,7 @@ class HyperGANNet(NeuralNet):
         return max(1, max_elements // max(1, n_networks * width))
 
     @torch.no_grad()
-    def generate(self, noise):
+    def generate(self, noise: torch.Tensor) -> dict[str, torch.Tensor]:
         """Parameters of the networks generated from ``noise`` (evaluation mode)."""
         self._set_training(False)
         hyper = self.module_
@@ -564,7 +620,7 @@ class HyperGANNet(NeuralNet):
         return state
 
     @torch.no_grad()
-    def iter_member_outputs(self, X, noise):
+    def iter_member_outputs(self, X: Any, noise: torch.Tensor) -> Iterator[torch.Tensor]:
         """Yield the outputs ``(B, rows, n_outputs)`` of the networks generated
         from ``noise``, one chunk of rows of ``X`` (a float32 array or SciPy
         CSR matrix) at a time."""

@@ -17,14 +17,29 @@ from ._base import BaseHyperGAN
 from ._calibration import fit_spread_scale
 from ._core.losses import GaussianNLLLoss, gaussian_head
 from ._distribution import GaussianMixtureDistribution
+from ._docstrings import fill_parameters
+from ._typing import ArrayLike, RandomStateLike
 
 __all__ = ["HyperGANRegressor"]
 
 
+def _member_gaussians(out, loc, scale, dim=-1):
+    """A regression member: the Gaussian means and variances, in the target's
+    units, of a generated network's raw outputs ``out``.
+
+    The head (:func:`~sk_hypergan._core.losses.gaussian_head`, the one the
+    loss trains) splits ``out`` along ``dim`` into the standardised mean and
+    variance; ``loc`` and ``scale`` undo the standardisation of ``y`` (the
+    fit's ``_y_mean`` and ``_y_scale``, broadcast against the targets).
+    """
+    mean, var = gaussian_head(out, dim)
+    return mean * scale + loc, var * scale**2
+
+
 class _GaussianMember(nn.Module):
-    """A sampled network with the Gaussian head and target unscaling attached:
-    maps rows to ``[means, variances]`` (``2 * n_targets`` columns) in the
-    target's original units."""
+    """A sampled network as a standalone regression member: maps rows to
+    ``[means, variances]`` (``2 * n_targets`` columns) in the target's units
+    (:func:`_member_gaussians`)."""
 
     def __init__(self, network, loc, scale):
         super().__init__()
@@ -33,10 +48,78 @@ class _GaussianMember(nn.Module):
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
 
     def forward(self, X):
-        mean, var = gaussian_head(self.network(X))
-        return torch.cat([mean * self.scale + self.loc, var * self.scale**2], dim=-1)
+        return torch.cat(_member_gaussians(self.network(X), self.loc, self.scale), dim=-1)
 
 
+#: The regressor's own parameter documentation (the rest: ``_docstrings.SHARED``).
+_PARAMETERS = dict(
+    mixup_diversity="""\
+mixup_diversity : float or "auto", default="auto"
+    Weight of a reward for the networks disagreeing *away from* the
+    training rows: each step, the epistemic share of the predictive variance
+    of the networks near the midpoints of random pairs of the batch's rows
+    (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on
+    rows whose features are shuffled independently across the batch is
+    subtracted from the loss. The data pin the networks down on the rows
+    themselves; between and off them, this keeps them apart, so their
+    disagreement flags inputs unlike the training data. 0 turns it off.
+    "auto" is 0.3 for the classifier (OOD detection,
+    ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
+    measured on the UCI benchmark).
+""",
+    batch_size="""\
+batch_size : int or "auto", default="auto"
+    Rows per training step. "auto" is ``n_samples // 16`` within [32, 256]
+    (and at least 4 steps per epoch on tiny data):
+    ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 16))``. A
+    step costs about the same for any batch in that range, so larger data
+    take fewer, larger steps.
+""",
+    lr="""\
+lr : float or "auto", default="auto"
+    Adam learning rate of the generated weights: the mixer's and
+    generators' weight matrices learn at ``lr / fan_in`` (biases at
+    ``lr``), so that ``lr`` is the step the generated networks' own
+    weights take, as for an ensemble's networks (the Adam rule of muP,
+    Yang et al. 2021; without it the generated weights moved about a
+    generator-width times faster than ``lr`` says, and rates above
+    1e-3 diverged). "auto" is 1e-2, lowered by ``sqrt(batch_size / 32)``
+    for batches under 32 rows (tiny data; square-root scaling with the
+    batch size, Malladi et al. 2022), chosen on the UCI selection splits
+    (see the user guide). The code-space regulariser is updated every
+    4th step, weighted 4x (lazy regularisation, Karras et al. 2020).
+""",
+    early_stopping="""\
+early_stopping : bool or "auto", default="auto"
+    Hold out ``validation_fraction`` of the training rows, score them
+    after every epoch with the NLL of the ensemble's predictive mixture
+    (over a fixed set of 32 networks), stop once it has not improved for
+    ``n_iter_no_change`` epochs, and keep the networks of the best epoch.
+    "auto" turns it on from 200 training rows on (the split then has at
+    least 20 rows); ``partial_fit`` never holds rows out. The history
+    then has ``valid_loss``.
+""",
+    calibration="""\
+calibration : {"auto"} or None, default="auto"
+    "auto": after a fit that holds rows out (``early_stopping``), scale
+    the predictive distribution's spread about its mean by the factor
+    ``spread_scale_`` that minimises the held-out rows' mixture NLL (one
+    factor per target, on the aleatoric and epistemic parts alike: the
+    held-out rows are like the training rows, where the networks'
+    disagreement is small, so they cannot tell a second, epistemic factor
+    apart from noise). It applies to ``predict_uncertainty``,
+    ``predict(return_std=True)``, ``predict_distribution``,
+    ``predict_interval`` and ``sample_y``, not to the standalone networks
+    of ``sample_networks``. A fit without held-out rows, or None, leaves
+    the spread as the networks predict it (``spread_scale_`` of ones);
+    ``partial_fit`` keeps the last fitted factor, a warm-started ``fit``
+    fits it again. The held-out rows are those that chose the stopping
+    epoch, never test data.
+""",
+)
+
+
+@fill_parameters(**_PARAMETERS)
 class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     """HyperGAN regressor: a learned distribution of Gaussian-output networks.
 
@@ -50,135 +133,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
 
     Parameters
     ----------
-    target : target object, default=None
-        Architecture of the generated networks, from :mod:`sk_hypergan.targets`
-        (``mlp``, ``conv2d``, ``from_module``). None means ``mlp((50,))``.
-        Its settings are nested parameters, e.g. ``target__hidden_layer_sizes``.
-    n_networks : int or "auto", default="auto"
-        Networks generated per training step. "auto" means 32 for the
-        classifier and 16 for the regressor: the classifier's disagreement
-        reward (``mixup_diversity``) is estimated from the networks of the
-        step, and more of them raised the OOD AUROC of a ``conv2d`` target
-        (see the user guide).
-    n_samples : int, default=100
-        Networks drawn for prediction.
-    noise_dim : int, default=32
-        Dimension of the noise fed to the mixer.
-    latent_dim : int, default=32
-        Dimension of each per-layer code.
-    mixer_hidden_sizes : tuple of int, default=(128,)
-        Hidden sizes of the mixer.
-    generator_hidden_sizes : tuple of int, default=(128,)
-        Hidden sizes of each per-layer generator.
-    use_mixer : bool, default=True
-        False draws per-layer codes independently (the paper's ablation).
-    regularizer : {"discriminator", "mine"}, default="discriminator"
-        Code-space diversity term: a GAN discriminator against a Gaussian
-        prior (the paper) or a MINE mutual-information estimate (the second
-        reference).
-    beta : float, default=1.0
-        Weight of the diversity term in the mixer's objective; 0 turns it off.
-    mixup_diversity : float or "auto", default="auto"
-        Weight of a reward for the networks disagreeing *away from* the
-        training rows: each step, the epistemic share of the predictive variance
-        of the networks near the midpoints of random pairs of the batch's rows
-        (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on
-        rows whose features are shuffled independently across the batch is
-        subtracted from the loss. The data pin the networks down on the rows
-        themselves; between and off them, this keeps them apart, so their
-        disagreement flags inputs unlike the training data. 0 turns it off.
-        "auto" is 0.3 for the classifier (OOD detection,
-        ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
-        measured on the UCI benchmark).
-    max_epochs : int, default=200
-        Most training epochs (fewer when early stopping ends the fit).
-    batch_size : int or "auto", default="auto"
-        Rows per training step. "auto" is ``n_samples // 16`` within [32, 256]
-        (and at least 4 steps per epoch on tiny data):
-        ``min(256, max(min(32, ceil(n_samples / 4)), n_samples // 16))``. A
-        step costs about the same for any batch in that range, so larger data
-        take fewer, larger steps.
-    lr : float or "auto", default="auto"
-        Adam learning rate of the generated weights: the mixer's and
-        generators' weight matrices learn at ``lr / fan_in`` (biases at
-        ``lr``), so that ``lr`` is the step the generated networks' own
-        weights take, as for an ensemble's networks (the Adam rule of muP,
-        Yang et al. 2021; without it the generated weights moved about a
-        generator-width times faster than ``lr`` says, and rates above
-        1e-3 diverged). "auto" is 1e-2, lowered by ``sqrt(batch_size / 32)``
-        for batches under 32 rows (tiny data; square-root scaling with the
-        batch size, Malladi et al. 2022), chosen on the UCI selection splits
-        (see the user guide). The code-space regulariser is updated every
-        4th step, weighted 4x (lazy regularisation, Karras et al. 2020).
-    weight_decay : float, default=0.0
-        Adam weight decay of the mixer and generators.
-    early_stopping : bool or "auto", default="auto"
-        Hold out ``validation_fraction`` of the training rows, score them
-        after every epoch with the NLL of the ensemble's predictive mixture
-        (over a fixed set of 32 networks), stop once it has not improved for
-        ``n_iter_no_change`` epochs, and keep the networks of the best epoch.
-        "auto" turns it on from 200 training rows on (the split then has at
-        least 20 rows); ``partial_fit`` never holds rows out. The history
-        then has ``valid_loss``.
-    validation_fraction : float, default=0.1
-        Fraction of the training rows held out for early stopping, in (0, 1).
-    n_iter_no_change : int, default=20
-        Epochs without improvement of the held-out loss (by more than 1e-4)
-        before early stopping ends the fit.
-    lr_schedule : {"auto", "plateau", "constant"}, default="auto"
-        "plateau": while early stopping holds rows out, multiply the learning
-        rate by 0.3 once the held-out loss has not improved for more than
-        ``max(1, n_iter_no_change // 2)`` epochs (11 by default; skorch's
-        ``LRScheduler`` with torch's ``ReduceLROnPlateau``), so training
-        settles before it stops. "constant" keeps ``lr``, as does any fit
-        without a held-out split. A warm-started ``fit`` starts again from
-        ``lr``; ``partial_fit`` continues at the current rate.
-        "auto" is "plateau" for the regressor (the UCI benchmark's NLL,
-        ``benchmarks/uci.py``) and "constant" for the classifier, where it
-        has not been shown to help (``benchmarks/ablations.py``).
-    calibration : {"auto"} or None, default="auto"
-        "auto": after a fit that holds rows out (``early_stopping``), scale
-        the predictive distribution's spread about its mean by the factor
-        ``spread_scale_`` that minimises the held-out rows' mixture NLL (one
-        factor per target, on the aleatoric and epistemic parts alike: the
-        held-out rows are like the training rows, where the networks'
-        disagreement is small, so they cannot tell a second, epistemic factor
-        apart from noise). It applies to ``predict_uncertainty``,
-        ``predict(return_std=True)``, ``predict_distribution``,
-        ``predict_interval`` and ``sample_y``, not to the standalone networks
-        of ``sample_networks``. A fit without held-out rows, or None, leaves
-        the spread as the networks predict it (``spread_scale_`` of ones);
-        ``partial_fit`` keeps the last fitted factor, a warm-started ``fit``
-        fits it again. The held-out rows are those that chose the stopping
-        epoch, never test data.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks, e.g. ``[EarlyStopping(monitor="train_loss")]``.
-    device : {"cpu", "cuda", "auto"} or str, default="cpu"
-        Torch device; "auto" picks CUDA when available.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table; 2 also shows a progress bar over
-        each epoch's batches (skorch's ``ProgressBar``, a ``tqdm`` bar erased
-        at the end of the epoch). The bar is set up when the networks are
-        built, so a warm-started ``fit`` or ``partial_fit`` keeps the first
-        fit's choice; 0 prints nothing.
-    warm_start : bool, default=False
-        If True, ``fit`` continues training the existing networks, with the
-        current ``max_epochs``, ``lr``, ``weight_decay``, ``n_networks``,
-        ``beta``, ``mixup_diversity``, ``batch_size`` and ``verbose``.
-        Parameters the networks were built from (``target``, the noise, code
-        and hidden sizes, ``use_mixer``, ``regularizer``, the early-stopping
-        settings, ``callbacks``, ``device``) cannot change then: a
-        ``ValueError`` says which did.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling and the prediction ensemble.
-    n_threads : int or None, default=1
-        Torch's intra-op threads while fitting and predicting (the caller's
-        setting is restored after). One thread is fastest for the small
-        networks of tabular data, whose steps are many short kernels, and
-        keeps a fit from slowing down many times over when other processes
-        hold the cores (see the scaling page). None keeps torch's global
-        setting (``torch.set_num_threads``), e.g. for a large ``conv2d``
-        target.
+    {parameters}
 
     Attributes
     ----------
@@ -218,24 +173,13 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     _scale_lr_by_fan_in = True
     _regularizer_interval = 4
 
-    #: ``batch_size="auto"``: ``n_samples // AUTO_BATCH_DIVISOR`` rows, within
-    #: [32, AUTO_BATCH_MAX] (fewer on tiny data, for at least 4 steps per epoch).
+    #: Half the classifier's rows per step: beyond 256 rows the steps per
+    #: epoch became too few for near-noiseless targets (UCI naval, selection split).
     AUTO_BATCH_DIVISOR = 16
-    AUTO_BATCH_MAX = 256
     #: ``lr="auto"``: ``_auto_lr`` at 32 rows per step, times the square root
     #: of the batch size over 32, at most ``AUTO_LR_MAX`` (so only tiny data,
     #: with batches under 32 rows, take a smaller rate).
     AUTO_LR_MAX = 1e-2
-
-    def _batch_size(self, n_samples):
-        # A step costs about the same from 32 to 256 rows (a few hundred
-        # short kernels), so larger data take larger batches: fewer steps per
-        # epoch, and less gradient noise. Beyond 256 rows the steps per epoch
-        # became too few for near-noiseless targets (UCI naval, selection split).
-        if self.batch_size != "auto":
-            return self.batch_size
-        floor = min(32, max(1, math.ceil(n_samples / 4)))
-        return int(min(self.AUTO_BATCH_MAX, max(floor, n_samples // self.AUTO_BATCH_DIVISOR)))
 
     def _lr(self, n_samples):
         # Square-root scaling of Adam's rate with the batch size (Malladi et
@@ -276,11 +220,10 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         if held_out is None:
             return
         X, y, w = held_out
-        mean, var = gaussian_head(torch.from_numpy(self._held_out_outputs(X)))
-        mean, var = mean.numpy(), var.numpy()
+        # In standardised units, as the networks predict (the scale is unit-free).
+        mean, var = (t.numpy() for t in gaussian_head(torch.from_numpy(self._held_out_outputs(X))))
         finite = np.isfinite(mean).all() and np.isfinite(var).all() and (var > 0).all()
         if finite and (w is None or w.sum() > 0):
-            # In standardised units, as the networks predict (the scale is unit-free).
             self.spread_scale_ = fit_spread_scale(mean, var, y.astype(np.float64), w)
 
     def _shape(self, a):
@@ -315,7 +258,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         mean, aleatoric, epistemic = moments
         return mean * self._y_scale + self._y_mean, aleatoric * scale2, epistemic * scale2
 
-    def predict_uncertainty(self, X):
+    def predict_uncertainty(self, X: ArrayLike) -> Bunch:
         """Predictive mean and its uncertainty, split into aleatoric and epistemic.
 
         Parameters
@@ -350,7 +293,9 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
             epistemic_std=self._shape(np.sqrt(epistemic)),
         )
 
-    def predict(self, X, return_std=False):
+    def predict(
+        self, X: ArrayLike, return_std: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Predictive mean (the average of the sampled networks' means).
 
         Parameters
@@ -377,7 +322,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         u = self.predict_uncertainty(X)
         return (u.mean, u.std) if return_std else u.mean
 
-    def predict_distribution(self, X):
+    def predict_distribution(self, X: ArrayLike) -> GaussianMixtureDistribution:
         """The predictive distribution of every row: the mixture of the networks' Gaussians.
 
         Parameters
@@ -408,21 +353,14 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         >>> bool(np.allclose(dist.std(), reg.predict(X[:3], return_std=True)[1]))
         True
         """
-        means, variances = [], []
-        for out in self._member_outputs(X, dtype=torch.float64):
-            mean, var = gaussian_head(out)  # (n_samples, rows, k)
-            means.append(mean.numpy())
-            variances.append(var.numpy())
-        scale, s = self._y_scale, self.spread_scale_
-        mean = np.concatenate(means, axis=1)
-        center = mean.mean(axis=0)
-        # Calibration: every component moved away from the mixture's mean and
-        # widened by s (the distribution of mu + s * (Y - mu)).
-        mean = (center + s * (mean - center)) * scale + self._y_mean
-        var = np.concatenate(variances, axis=1) * (scale * s) ** 2
-        return GaussianMixtureDistribution(mean, var, squeeze=self._y_1d)
+        loc, scale = torch.from_numpy(self._y_mean), torch.from_numpy(self._y_scale)
+        parts = [_member_gaussians(out, loc, scale) for out in self._member_outputs(X)]
+        means = np.concatenate([mean.numpy() for mean, _ in parts], axis=1)  # (B, rows, k)
+        variances = np.concatenate([var.numpy() for _, var in parts], axis=1)
+        mixture = GaussianMixtureDistribution(means, variances, squeeze=self._y_1d)
+        return mixture.scaled(self.spread_scale_)
 
-    def predict_interval(self, X, confidence_level=0.9):
+    def predict_interval(self, X: ArrayLike, confidence_level: float = 0.9) -> np.ndarray:
         """Central predictive interval: the quantiles of the predictive mixture.
 
         The bounds are the ``(1 - confidence_level) / 2`` and ``(1 + confidence_level)
@@ -462,7 +400,9 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         lower, upper = self.predict_distribution(X).interval(confidence_level)
         return np.stack([lower, upper], axis=-1)
 
-    def sample_y(self, X, n_samples=1, random_state=0):
+    def sample_y(
+        self, X: ArrayLike, n_samples: int = 1, random_state: RandomStateLike = 0
+    ) -> np.ndarray:
         """Draw targets from the predictive distribution.
 
         Each draw uses its own freshly generated network (so a draw is one
@@ -493,14 +433,17 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         """
         rng = check_random_state(random_state)
         network_seed = int(rng.randint(np.iinfo(np.int32).max))
+        loc, scale = torch.from_numpy(self._y_mean), torch.from_numpy(self._y_scale)
         draws = []
         for out in self._member_outputs(X, n=n_samples, random_state=network_seed):
-            mean, var = gaussian_head(out)  # (n_samples, rows, k)
-            noise = rng.standard_normal(mean.shape)
-            draws.append(mean.numpy() + np.sqrt(var.numpy()) * noise)
-        y = np.concatenate(draws, axis=1) * self._y_scale + self._y_mean  # (n_samples, rows, k)
+            mean, var = (t.numpy() for t in _member_gaussians(out, loc, scale))
+            noise = rng.standard_normal(mean.shape)  # (n_samples, rows, k)
+            draws.append(mean + np.sqrt(var) * noise)
+        y = np.concatenate(draws, axis=1)  # (n_samples, rows, k)
         if not np.all(self.spread_scale_ == 1):
-            # Calibrated: the draws' spread about the predictive mean times s.
+            # Calibrated: the draws' spread about the predictive mean times s
+            # (the prediction networks' mean, as predict's, hence a second
+            # pass: the draws' own networks may be few).
             center = self._moments(X)[0]
             y = center + self.spread_scale_ * (y - center)
         y = np.moveaxis(y, 0, -1)  # (rows, k, n_samples)
@@ -509,7 +452,9 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     def _wrap_member(self, module):
         return _GaussianMember(module, self._y_mean, self._y_scale)
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> HyperGANRegressor:
         """One epoch of training on one batch of data (streaming, out-of-core).
 
         The first call (on an unfitted estimator) builds and initialises the

@@ -11,16 +11,22 @@ matplotlib is an optional dependency: it is imported only when plotting.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["UncertaintyBandDisplay", "UncertaintyHistogramDisplay"]
 
 
-def _import_pyplot(caller):
+def _import_pyplot(caller: str) -> Any:
     """``matplotlib.pyplot``, or an ImportError saying how to get it."""
     try:
         import matplotlib.pyplot as plt
@@ -32,7 +38,7 @@ def _import_pyplot(caller):
     return plt
 
 
-def _get_ax(ax, caller):
+def _get_ax(ax: Axes | None, caller: str) -> Axes:
     if ax is None:
         plt = _import_pyplot(caller)
         _, ax = plt.subplots()
@@ -41,7 +47,7 @@ def _get_ax(ax, caller):
     return ax
 
 
-def _uncertainty(estimator, X):
+def _uncertainty(estimator: Any, X: Any) -> Any:
     """``estimator.predict_uncertainty(X)``, also through a Pipeline's last step;
     None if the estimator has no such method."""
     if hasattr(estimator, "predict_uncertainty"):
@@ -51,7 +57,7 @@ def _uncertainty(estimator, X):
     return None
 
 
-def _check_1d(values, what):
+def _check_1d(values: ArrayLike, what: str) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     if values.ndim == 2 and values.shape[1] == 1:  # one target as a column
         values = values[:, 0]
@@ -120,7 +126,7 @@ class UncertaintyBandDisplay:
     >>> from sk_hypergan.display import UncertaintyBandDisplay
     >>> X = np.linspace(-1, 1, 40)[:, None]
     >>> y = X.ravel() ** 3
-    >>> reg = HyperGANRegressor(max_epochs=5, n_samples=20, random_state=0).fit(X, y)
+    >>> reg = HyperGANRegressor(max_epochs=5, n_prediction_networks=20, random_state=0).fit(X, y)
     >>> disp = UncertaintyBandDisplay.from_estimator(reg, X, y, x_range=(-2, 2))
     >>> disp.line_.get_xdata().shape
     (200,)
@@ -131,16 +137,16 @@ class UncertaintyBandDisplay:
     def __init__(
         self,
         *,
-        x,
-        mean,
-        std,
-        epistemic_std=None,
-        x_data=None,
-        y_data=None,
-        n_std=2.0,
-        feature_name=None,
-        estimator_name=None,
-    ):
+        x: ArrayLike,
+        mean: ArrayLike,
+        std: ArrayLike,
+        epistemic_std: ArrayLike | None = None,
+        x_data: ArrayLike | None = None,
+        y_data: ArrayLike | None = None,
+        n_std: float = 2.0,
+        feature_name: str | None = None,
+        estimator_name: str | None = None,
+    ) -> None:
         self.x = x
         self.mean = mean
         self.std = std
@@ -153,15 +159,15 @@ class UncertaintyBandDisplay:
 
     def plot(
         self,
-        ax=None,
+        ax: Axes | None = None,
         *,
-        name=None,
-        show_epistemic=True,
-        line_kwargs=None,
-        band_kwargs=None,
-        epistemic_kwargs=None,
-        scatter_kwargs=None,
-    ):
+        name: str | None = None,
+        show_epistemic: bool = True,
+        line_kwargs: dict[str, Any] | None = None,
+        band_kwargs: dict[str, Any] | None = None,
+        epistemic_kwargs: dict[str, Any] | None = None,
+        scatter_kwargs: dict[str, Any] | None = None,
+    ) -> UncertaintyBandDisplay:
         """Draw the mean, the band(s) and the observed points.
 
         Parameters
@@ -224,19 +230,19 @@ class UncertaintyBandDisplay:
     @classmethod
     def from_estimator(
         cls,
-        estimator,
-        X,
-        y=None,
+        estimator: Any,
+        X: ArrayLike,
+        y: ArrayLike | None = None,
         *,
-        feature=0,
-        x_range=None,
-        grid_resolution=200,
-        n_std=2.0,
-        show_epistemic=True,
-        name=None,
-        ax=None,
-        **kwargs,
-    ):
+        feature: int | str = 0,
+        x_range: tuple[float, float] | None = None,
+        grid_resolution: int = 200,
+        n_std: float = 2.0,
+        show_epistemic: bool = True,
+        name: str | None = None,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> UncertaintyBandDisplay:
         """Predict along a 1-D slice through the data and plot the band.
 
         The slice varies one feature over a regular grid and holds the other
@@ -414,13 +420,27 @@ class UncertaintyHistogramDisplay:
     ['in', 'out']
     """
 
-    def __init__(self, *, scores, labels=None, score_name="uncertainty", estimator_name=None):
+    def __init__(
+        self,
+        *,
+        scores: Sequence[ArrayLike],
+        labels: Sequence[str] | None = None,
+        score_name: str = "uncertainty",
+        estimator_name: str | None = None,
+    ) -> None:
         self.scores = scores
         self.labels = labels
         self.score_name = score_name
         self.estimator_name = estimator_name
 
-    def plot(self, ax=None, *, bins=30, density=True, hist_kwargs=None):
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        bins: int | Sequence[float] = 30,
+        density: bool = True,
+        hist_kwargs: dict[str, Any] | None = None,
+    ) -> UncertaintyHistogramDisplay:
         """Draw one histogram per group on shared bins.
 
         Parameters
@@ -446,20 +466,23 @@ class UncertaintyHistogramDisplay:
         if not scores or any(s.size == 0 for s in scores):
             raise ValueError("Every group needs at least one score.")
         if self.labels is not None and len(self.labels) != len(scores):
-            raise ValueError(
-                f"Got {len(self.labels)} labels for {len(scores)} groups of scores."
-            )
+            raise ValueError(f"Got {len(self.labels)} labels for {len(scores)} groups of scores.")
         self.bin_edges_ = np.histogram_bin_edges(np.concatenate(scores), bins=bins)
         self.counts_, self.patches_ = [], []
         for i, s in enumerate(scores):
             kw = {"alpha": 0.5, "histtype": "stepfilled", "edgecolor": f"C{i}", "color": f"C{i}"}
             if self.labels is not None:
                 kw["label"] = str(self.labels[i])
+            # (matplotlib's stubs accept neither an array of bin edges nor
+            # iterating the patches, both of which work.)
             counts, _, patches = ax.hist(
-                s, bins=self.bin_edges_, density=density, **{**kw, **(hist_kwargs or {})}
+                s,
+                bins=self.bin_edges_,  # type: ignore[arg-type]
+                density=density,
+                **{**kw, **(hist_kwargs or {})},
             )
             self.counts_.append(counts)
-            self.patches_.append(list(patches))
+            self.patches_.append(list(patches))  # type: ignore[arg-type]
         ax.set_xlabel(self.score_name)
         ax.set_ylabel("density" if density else "count")
         if self.estimator_name is not None:
@@ -472,8 +495,15 @@ class UncertaintyHistogramDisplay:
 
     @classmethod
     def from_predictions(
-        cls, scores, *, groups=None, score_name="uncertainty", name=None, ax=None, **kwargs
-    ):
+        cls,
+        scores: ArrayLike,
+        *,
+        groups: ArrayLike | None = None,
+        score_name: str = "uncertainty",
+        name: str | None = None,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> UncertaintyHistogramDisplay:
         """Plot histograms of precomputed scores, split by group.
 
         Parameters
@@ -498,8 +528,9 @@ class UncertaintyHistogramDisplay:
         """
         _import_pyplot("UncertaintyHistogramDisplay.from_predictions")
         scores = _check_1d(scores, "scores")
+        labels: list[str] | None = None
         if groups is None:
-            split, labels = [scores], None
+            split = [scores]
         else:
             groups = np.asarray(groups)
             if groups.shape != scores.shape:
@@ -508,18 +539,26 @@ class UncertaintyHistogramDisplay:
                     f"for {scores.shape} scores."
                 )
             try:  # NaN labels make one group
-                labels, index = np.unique(groups, return_inverse=True)
+                names, index = np.unique(groups, return_inverse=True)
             except TypeError:  # labels that do not compare, e.g. None beside strings
-                labels, index = np.unique(groups.astype(str), return_inverse=True)
-            split = [scores[index == i] for i in range(len(labels))]
-            labels = [str(g) for g in labels]
+                names, index = np.unique(groups.astype(str), return_inverse=True)
+            split = [scores[index == i] for i in range(len(names))]
+            labels = [str(g) for g in names]
         display = cls(scores=split, labels=labels, score_name=score_name, estimator_name=name)
         return display.plot(ax=ax, **kwargs)
 
     @classmethod
     def from_estimator(
-        cls, estimator, X, *, groups=None, score="epistemic", name=None, ax=None, **kwargs
-    ):
+        cls,
+        estimator: Any,
+        X: ArrayLike,
+        *,
+        groups: ArrayLike | None = None,
+        score: str | Callable[[Any, ArrayLike], ArrayLike] = "epistemic",
+        name: str | None = None,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> UncertaintyHistogramDisplay:
         """Compute an uncertainty score for every row of ``X`` and plot it by group.
 
         Parameters
@@ -573,4 +612,3 @@ class UncertaintyHistogramDisplay:
         return cls.from_predictions(
             values, groups=groups, score_name=score_name, name=name, ax=ax, **kwargs
         )
-

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from numbers import Integral
 
-import numpy as np
 import torch
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseHyperGAN
+from ._typing import RandomStateLike
 
 __all__ = ["weight_diversity"]
 
-_MAX_SEED = np.iinfo(np.int32).max
 
-
-def weight_diversity(estimator, n=100, random_state=0):
+def weight_diversity(
+    estimator: BaseHyperGAN | Pipeline, n: int = 100, random_state: RandomStateLike = 0
+) -> dict[str, float]:
     """Per-layer diversity of the generated networks: std / mean of their L2 norms.
 
     Draws ``n`` networks from the fitted estimator's learned distribution and,
@@ -91,12 +91,13 @@ def weight_diversity(estimator, n=100, random_state=0):
     check_is_fitted(estimator, "net_")
     if not isinstance(n, Integral) or isinstance(n, bool) or n < 2:
         raise ValueError(f"n must be an int >= 2 (a std needs two networks); got {n!r}.")
-    seed = int(check_random_state(random_state).randint(_MAX_SEED))
-    net = estimator.net_
-    noise = net.module_.sample_noise(int(n), generator=torch.Generator().manual_seed(seed))
-    params = net.generate(noise)  # {param name: (n, *shape)}
+    networks = estimator._networks
+    # A RandomState's next draw seeds the noise: an int gives the same
+    # networks on every call, None fresh ones.
+    noise = networks.noise(int(n), check_random_state(random_state))
+    params = networks.parameters(noise)  # {param name: (n, *shape)}
     diversity = {}
-    for layer in net.module_.target.layers:
+    for layer in networks.layers:
         flat = torch.cat([params[name].reshape(n, -1) for name in layer.param_names], dim=1)
         norms = torch.linalg.vector_norm(flat.to("cpu", torch.float64), dim=1).numpy()
         mean = norms.mean()

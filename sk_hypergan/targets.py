@@ -19,7 +19,9 @@ True
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from numbers import Integral
+from typing import Any
 
 import torch
 from sklearn.base import BaseEstimator
@@ -31,7 +33,7 @@ __all__ = ["ACTIVATIONS", "MLP", "Conv2d", "FromModule", "mlp", "conv2d", "from_
 
 #: Activation name -> ``torch.nn`` module class, as in sklearn's ``MLPRegressor``
 #: (plus the modern ``elu``, ``gelu`` and ``silu``).
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, type[nn.Module]] = {
     "identity": nn.Identity,
     "logistic": nn.Sigmoid,
     "tanh": nn.Tanh,
@@ -42,7 +44,7 @@ ACTIVATIONS = {
 }
 
 
-def _check_activation(activation):
+def _check_activation(activation: str) -> type[nn.Module]:
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"The 'activation' parameter of the target must be one of "
@@ -51,15 +53,17 @@ def _check_activation(activation):
     return ACTIVATIONS[activation]
 
 
-def _check_positive_ints(value, name, allow_empty=True):
+def _check_positive_ints(value: Any, name: str, allow_empty: bool = True) -> tuple[int, ...]:
     if isinstance(value, Integral) and not isinstance(value, bool):
         value = (value,)
     try:
         value = tuple(value)
     except TypeError:
-        raise TypeError(f"The {name!r} parameter of the target must be a tuple of ints. Got {value!r}.")
+        raise TypeError(
+            f"The {name!r} parameter of the target must be a tuple of ints. Got {value!r}."
+        ) from None
     if (not value and not allow_empty) or not all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in value
+        isinstance(v, Integral) and not isinstance(v, bool) and int(v) > 0 for v in value
     ):
         raise ValueError(
             f"The {name!r} parameter of the target must be a tuple of positive ints. Got {value!r}."
@@ -70,7 +74,9 @@ def _check_positive_ints(value, name, allow_empty=True):
 class _Target(BaseEstimator):
     """Base of the target factories: settings in, :class:`TargetNetwork` out."""
 
-    def build(self, n_features_in, n_outputs):  # pragma: no cover - abstract
+    def build(  # pragma: no cover - abstract
+        self, n_features_in: int, n_outputs: int
+    ) -> TargetNetwork:
         """Build the pure-torch target network for the given input and output sizes.
 
         Parameters
@@ -87,12 +93,14 @@ class _Target(BaseEstimator):
         """
         raise NotImplementedError
 
-    def __eq__(self, other):
-        return type(self) is type(other) and self.get_params(deep=False) == other.get_params(
-            deep=False
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Target)
+            and type(self) is type(other)
+            and self.get_params(deep=False) == other.get_params(deep=False)
         )
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self).__name__, repr(sorted(self.get_params(deep=False).items()))))
 
 
@@ -110,19 +118,25 @@ class MLP(_Target):
     --------
     >>> from sk_hypergan.targets import MLP
     >>> net = MLP((16,)).build(n_features_in=4, n_outputs=2)
-    >>> net.param_shapes
-    {'0.weight': torch.Size([16, 4]), '0.bias': torch.Size([16]), '2.weight': torch.Size([2, 16]), '2.bias': torch.Size([2])}
+    >>> for name, shape in net.param_shapes.items():
+    ...     print(name, tuple(shape))
+    0.weight (16, 4)
+    0.bias (16,)
+    2.weight (2, 16)
+    2.bias (2,)
     """
 
-    def __init__(self, hidden_layer_sizes=(50,), activation="relu"):
+    def __init__(
+        self, hidden_layer_sizes: int | Sequence[int] = (50,), activation: str = "relu"
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
 
-    def build(self, n_features_in, n_outputs):
+    def build(self, n_features_in: int, n_outputs: int) -> MLPNetwork:
         hidden = _check_positive_ints(self.hidden_layer_sizes, "hidden_layer_sizes")
         act = _check_activation(self.activation)
         sizes = (n_features_in, *hidden, n_outputs)
-        layers = []
+        layers: list[nn.Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             if i > 0:
                 layers.append(act())
@@ -159,17 +173,26 @@ class Conv2d(_Target):
     ['1', '5']
     """
 
-    def __init__(self, input_shape, channels=(8, 16), kernel_size=3, activation="relu", pool=True):
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        channels: int | Sequence[int] = (8, 16),
+        kernel_size: int = 3,
+        activation: str = "relu",
+        pool: bool = True,
+    ) -> None:
         self.input_shape = input_shape
         self.channels = channels
         self.kernel_size = kernel_size
         self.activation = activation
         self.pool = pool
 
-    def build(self, n_features_in, n_outputs):
+    def build(self, n_features_in: int, n_outputs: int) -> TargetNetwork:
         shape = _check_positive_ints(self.input_shape, "input_shape", allow_empty=False)
         if len(shape) != 3:
-            raise ValueError(f"input_shape must be (channels, height, width). Got {self.input_shape!r}.")
+            raise ValueError(
+                f"input_shape must be (channels, height, width). Got {self.input_shape!r}."
+            )
         c, h, w = shape
         if c * h * w != n_features_in:
             raise ValueError(
@@ -179,7 +202,7 @@ class Conv2d(_Target):
         channels = _check_positive_ints(self.channels, "channels")
         (kernel_size,) = _check_positive_ints(self.kernel_size, "kernel_size")
         act = _check_activation(self.activation)
-        layers = [nn.Unflatten(1, shape)]
+        layers: list[nn.Module] = [nn.Unflatten(1, shape)]
         for c_out in channels:
             layers += [nn.Conv2d(c, c_out, kernel_size, padding=kernel_size // 2), act()]
             c = c_out
@@ -191,7 +214,7 @@ class Conv2d(_Target):
         return TargetNetwork(nn.Sequential(*layers), n_features_in=n_features_in)
 
 
-def _conv_output_hw(layers, shape):
+def _conv_output_hw(layers: list[nn.Module], shape: tuple[int, ...]) -> tuple[int, int]:
     """Spatial size after the convolution stack, found by a dry run on one zero row."""
     with torch.no_grad():
         out = nn.Sequential(*layers)(torch.zeros(1, shape[0] * shape[1] * shape[2]))
@@ -222,10 +245,10 @@ class FromModule(_Target):
     67
     """
 
-    def __init__(self, module):
+    def __init__(self, module: nn.Module) -> None:
         self.module = module
 
-    def build(self, n_features_in, n_outputs):
+    def build(self, n_features_in: int, n_outputs: int) -> TargetNetwork:
         if not isinstance(self.module, nn.Module):
             raise TypeError(
                 f"from_module needs a torch.nn.Module, got {type(self.module).__name__}."
@@ -248,7 +271,7 @@ class FromModule(_Target):
         return TargetNetwork(module, n_features_in=n_features_in)
 
 
-def mlp(hidden_layer_sizes=(50,), activation="relu"):
+def mlp(hidden_layer_sizes: int | Sequence[int] = (50,), activation: str = "relu") -> MLP:
     """Fully connected target; see :class:`MLP`.
 
     Examples
@@ -260,7 +283,13 @@ def mlp(hidden_layer_sizes=(50,), activation="relu"):
     return MLP(hidden_layer_sizes=hidden_layer_sizes, activation=activation)
 
 
-def conv2d(input_shape, channels=(8, 16), kernel_size=3, activation="relu", pool=True):
+def conv2d(
+    input_shape: Sequence[int],
+    channels: int | Sequence[int] = (8, 16),
+    kernel_size: int = 3,
+    activation: str = "relu",
+    pool: bool = True,
+) -> Conv2d:
     """Convolutional target for image-like rows; see :class:`Conv2d`.
 
     Examples
@@ -278,7 +307,7 @@ def conv2d(input_shape, channels=(8, 16), kernel_size=3, activation="relu", pool
     )
 
 
-def from_module(module):
+def from_module(module: nn.Module) -> FromModule:
     """Any parameters-only ``torch.nn.Module`` as template; see :class:`FromModule`.
 
     Examples

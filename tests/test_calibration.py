@@ -4,12 +4,14 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy.integrate import trapezoid
 from scipy.special import log_softmax, logsumexp
 
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor
-from sk_hypergan._calibration import fit_spread_scale, fit_temperature, mixture_logpdf
+from sk_hypergan._calibration import fit_spread_scale, fit_temperature
+from sk_hypergan._distribution import GaussianMixtureDistribution
 
-FAST = {"max_epochs": 15, "n_samples": 20, "random_state": 0}
+from conftest import FAST
 
 
 def _data(n=300, seed=0):
@@ -28,19 +30,24 @@ def test_spread_scale_minimises_the_mixture_nll():
     s = fit_spread_scale(means, variances, y)[0]
     assert s > 1.5
 
+    mixture = GaussianMixtureDistribution(means, variances)
+
     def nll(scale):
-        return -mixture_logpdf(y[:, 0], means[..., 0], variances[..., 0], scale).mean()
+        return -mixture.scaled(scale).logpdf(y).mean()
 
     assert nll(s) < nll(1.0)
     assert nll(s) <= min(nll(s * 1.05), nll(s / 1.05)) + 1e-2
 
 
-def test_mixture_logpdf_with_scale_is_a_density():
+def test_scaled_mixture_is_a_density_with_the_same_mean():
     rng = np.random.default_rng(1)
     means, variances = rng.normal(size=(5, 1)), rng.uniform(0.1, 1, size=(5, 1))
-    grid = np.linspace(-30, 30, 60001)[:, None].T.repeat(5, 0)  # (5, points)
-    density = np.exp(mixture_logpdf(grid[0], means + 0 * grid, variances + 0 * grid, 2.5))
-    assert np.trapezoid(density, grid[0]) == pytest.approx(1.0, abs=1e-4)
+    grid = np.linspace(-30, 30, 60001)
+    mixture = GaussianMixtureDistribution(means + 0 * grid, variances + 0 * grid, squeeze=True)
+    scaled = mixture.scaled(2.5)
+    assert trapezoid(scaled.pdf(grid), grid) == pytest.approx(1.0, abs=1e-4)  # numpy 1.x too
+    np.testing.assert_allclose(scaled.mean(), mixture.mean())
+    np.testing.assert_allclose(scaled.std(), 2.5 * mixture.std())
 
 
 def test_spread_scale_honours_sample_weight():
@@ -121,7 +128,9 @@ def test_calibration_held_out_rows_are_not_pickled_and_survive_round_trip():
     assert "_held_out" not in reg.net_.__dict__
     back = pickle.loads(pickle.dumps(reg))
     np.testing.assert_array_equal(back.spread_scale_, reg.spread_scale_)
-    np.testing.assert_allclose(back.predict(X[:5], return_std=True), reg.predict(X[:5], return_std=True))
+    np.testing.assert_allclose(
+        back.predict(X[:5], return_std=True), reg.predict(X[:5], return_std=True)
+    )
 
 
 def test_partial_fit_keeps_and_warm_start_refits_the_scale():
@@ -163,7 +172,7 @@ def _networks(est):
 
         return f
 
-    return [call(m) for m in est.sample_networks(est.n_samples)]
+    return [call(m) for m in est.sample_networks(est.n_prediction_networks)]
 
 
 def test_calibration_parameter_is_validated():

@@ -4,9 +4,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor
 
-# Smaller than the defaults so ~50 checks x 2 estimators fit the CI budget;
-# every check still trains real networks and must meet sklearn's score bars.
-FAST = dict(max_epochs=30, n_samples=20, n_networks=8)
+from conftest import CHECKS
 
 #: As for scikit-learn's own MLPs and SGD estimators: stochastic training on
 #: shuffled minibatches sees other batches when rows are repeated instead of
@@ -23,7 +21,7 @@ def _expected_failed_checks(estimator):
 
 
 @parametrize_with_checks(
-    [HyperGANRegressor(**FAST), HyperGANClassifier(**FAST)],
+    [HyperGANRegressor(**CHECKS), HyperGANClassifier(**CHECKS)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from sk_hypergan._core import (
+    REGULARIZERS,
     CodeDiscriminator,
     CrossEntropyLoss,
     GaussianNLLLoss,
@@ -14,6 +15,8 @@ from sk_hypergan._core import (
     TargetNetwork,
 )
 from sk_hypergan.targets import conv2d, from_module, mlp
+
+from _oracles import forward_looped
 
 TARGETS = {
     "mlp": (mlp((16, 8)), 6, 3),
@@ -31,7 +34,7 @@ def test_batched_equals_looped(name):
     X = torch.randn(9, n_in)
     batched = net.forward(params, X)
     assert batched.shape == (5, 9, n_out)
-    torch.testing.assert_close(batched, net.forward_looped(params, X), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(batched, forward_looped(net, params, X), rtol=1e-5, atol=1e-5)
     # The generic vmap path agrees with any specialised fast path too.
     torch.testing.assert_close(TargetNetwork.forward(net, params, X), batched, rtol=1e-5, atol=1e-5)
 
@@ -203,40 +206,53 @@ def test_diversity_inputs_are_half_mixup_half_shuffled_rows():
     torch.testing.assert_close(got, expected)
 
 
-def test_regulariser_losses_match_the_separate_terms():
-    # ``losses`` (one pass, used by the training step) gives the same values
-    # as ``generator_loss`` and ``loss`` on the same prior draw (evaluation
+def test_regulariser_losses_are_the_two_players_objectives():
+    # The discriminator's ``losses`` (one pass, used by the training step) are
+    # the mixer's non-saturating ``-log D(Q(s))`` and D's cross-entropy on
+    # prior draws against codes (Eq. 2), on the same prior draw (evaluation
     # mode: no spectral-norm power iteration between the calls).
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
     torch.manual_seed(0)
-    d = CodeDiscriminator(noise_dim=4, latent_dim=3, n_layers=2, hidden=(8,)).eval()
+    d = CodeDiscriminator(latent_dim=3, hidden=(8,)).eval()
     codes = torch.randn(10, 2, 3)
     torch.manual_seed(1)
     generator, own = d.losses(None, codes)
     torch.manual_seed(1)
-    torch.testing.assert_close(own, d.loss(None, codes))
-    torch.testing.assert_close(generator, d.generator_loss(None, codes))
+    real, fake = d(torch.randn_like(codes)), d(codes)
+    torch.testing.assert_close(generator, bce(fake, torch.ones_like(fake)))
+    expected = bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
+    torch.testing.assert_close(own, expected)
+    # MINE: both players maximise the same bound.
     t = MINEStatistics(noise_dim=4, latent_dim=3, n_layers=2, hidden=(8,)).eval()
     noise = torch.randn(10, 4)
     torch.manual_seed(2)
     generator, own = t.losses(noise, codes)
     torch.manual_seed(2)
-    torch.testing.assert_close(own, t.loss(noise, codes))
+    torch.testing.assert_close(own, -t.mutual_information(noise, codes))
     torch.testing.assert_close(generator, own)
 
 
+def test_regularisers_are_built_for_the_hypernetwork():
+    hyper = HyperNetwork(mlp((8,)).build(3, 2), noise_dim=5, latent_dim=4)
+    d = REGULARIZERS["discriminator"].from_hypernetwork(hyper, hidden=(6,))
+    assert isinstance(d, CodeDiscriminator) and d.net.layers[0].in_features == 4
+    t = REGULARIZERS["mine"].from_hypernetwork(hyper, hidden=(6,))
+    assert isinstance(t, MINEStatistics) and t.net.layers[0].in_features == 5 + 2 * 4
+
+
 def test_discriminator_learns_to_separate_shifted_codes():
-    d = CodeDiscriminator(noise_dim=4, latent_dim=2, n_layers=1, hidden=(16,))
+    d = CodeDiscriminator(latent_dim=2, hidden=(16,))
     opt = torch.optim.Adam(d.parameters(), lr=1e-2)
     codes = torch.randn(256, 1, 2) + 3.0
-    first = d.loss(None, codes).item()
+    first = d.losses(None, codes)[1].item()
     for _ in range(100):
         opt.zero_grad()
-        loss = d.loss(None, codes)
+        loss = d.losses(None, codes)[1]
         loss.backward()
         opt.step()
     assert loss.item() < 0.3 * first
     # The mixer's adversarial loss is then high for these codes.
-    assert d.generator_loss(None, codes).item() > 1.0
+    assert d.losses(None, codes)[0].item() > 1.0
 
 
 def test_mine_estimates_dependence():
@@ -245,7 +261,7 @@ def test_mine_estimates_dependence():
     s = torch.randn(512, 2)
     for _ in range(200):
         opt.zero_grad()
-        t.loss(s, s[:, None, :]).backward()
+        t.losses(s, s[:, None, :])[1].backward()
         opt.step()
     dependent = t.mutual_information(s, s[:, None, :]).item()
     independent = t.mutual_information(s, torch.randn(512, 1, 2)).item()

@@ -19,11 +19,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor, weight_diversity
 from sk_hypergan.targets import conv2d
 
+from conftest import CHECKS, FAST
+
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
-# As tests/test_common.py, on the GPU.
-CHECKS = dict(max_epochs=30, n_samples=20, n_networks=8, device="cuda")
-FAST = dict(max_epochs=15, n_networks=8, n_samples=30, random_state=0, device="cuda")
+# The shared settings (tests/conftest.py), on the GPU.
+CUDA_CHECKS = {**CHECKS, "device": "cuda"}  # as tests/test_common.py
+CUDA = {**FAST, "device": "cuda"}
 
 
 def _on_cuda(est):
@@ -35,7 +37,7 @@ def fitted_regressor(regression_data):
     return HyperGANRegressor(max_epochs=60, random_state=0, device="cuda").fit(*regression_data)
 
 
-@parametrize_with_checks([HyperGANRegressor(**CHECKS), HyperGANClassifier(**CHECKS)])
+@parametrize_with_checks([HyperGANRegressor(**CUDA_CHECKS), HyperGANClassifier(**CUDA_CHECKS)])
 def test_sklearn_compatible_on_cuda(estimator, check):
     check(estimator)
 
@@ -56,7 +58,8 @@ def test_classifier_conv2d_on_cuda_with_the_diversity_reward():
     X, y = load_digits(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(X / 16.0, y, test_size=0.3, random_state=0)
     clf = HyperGANClassifier(
-        target=conv2d((1, 8, 8)), max_epochs=40, n_samples=30, random_state=0, device="cuda"
+        target=conv2d((1, 8, 8)), max_epochs=40, n_prediction_networks=30, random_state=0,
+        device="cuda",
     ).fit(X_tr, y_tr)
     assert clf._resolved("mixup_diversity") > 0 and _on_cuda(clf)
     assert clf.score(X_te, y_te) > 0.9
@@ -71,7 +74,7 @@ def test_sample_networks_from_cuda_are_cpu_modules_that_reproduce_predict(
     """Batched on the GPU == one network at a time on the CPU (float32 tolerance)."""
     X, _ = regression_data
     reg = fitted_regressor
-    networks = reg.sample_networks(reg.n_samples)
+    networks = reg.sample_networks(reg.n_prediction_networks)
     assert all(p.device.type == "cpu" for net in networks for p in net.parameters())
     with torch.no_grad():
         outs = torch.stack([net(torch.as_tensor(X, dtype=torch.float32)) for net in networks])
@@ -83,8 +86,8 @@ def test_sample_networks_from_cuda_are_cpu_modules_that_reproduce_predict(
 
 def test_same_random_state_same_model_on_cuda(regression_data):
     X, y = regression_data
-    a = HyperGANRegressor(**FAST).fit(X, y).predict(X)
-    b = HyperGANRegressor(**FAST).fit(X, y).predict(X)
+    a = HyperGANRegressor(**CUDA).fit(X, y).predict(X)
+    b = HyperGANRegressor(**CUDA).fit(X, y).predict(X)
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -93,17 +96,17 @@ def test_same_random_state_same_model_on_cuda(regression_data):
 )
 def test_variants_on_cuda(regression_data, params):
     X, y = regression_data
-    reg = HyperGANRegressor(**{**FAST, **params}).fit(X, y)
+    reg = HyperGANRegressor(**{**CUDA, **params}).fit(X, y)
     assert _on_cuda(reg) and reg.score(X, y) > 0.5
 
 
 def test_partial_fit_and_warm_start_on_cuda(classification_data):
     X, y = classification_data
-    clf = HyperGANClassifier(**FAST)
+    clf = HyperGANClassifier(**CUDA)
     for _ in range(3):
         clf.partial_fit(X, y, classes=np.unique(y))
     assert _on_cuda(clf) and len(clf.history_) == 3
-    reg = HyperGANRegressor(**{**FAST, "max_epochs": 2, "warm_start": True})
+    reg = HyperGANRegressor(**{**CUDA, "max_epochs": 2, "warm_start": True})
     Xr = X.astype(float)
     reg.fit(Xr, Xr[:, 0]).fit(Xr, Xr[:, 0])
     assert len(reg.history_) == 4
@@ -111,7 +114,7 @@ def test_partial_fit_and_warm_start_on_cuda(classification_data):
 
 def test_warm_start_stays_on_the_device_it_was_fitted_on(regression_data):
     X, y = regression_data
-    reg = HyperGANRegressor(**{**FAST, "max_epochs": 2, "warm_start": True}).fit(X, y)
+    reg = HyperGANRegressor(**{**CUDA, "max_epochs": 2, "warm_start": True}).fit(X, y)
     with pytest.raises(ValueError, match="other values of device"):
         reg.set_params(device="cpu").fit(X, y)
     reg.set_params(device="cuda:0").fit(X, y)  # the same device, named by index
@@ -120,7 +123,7 @@ def test_warm_start_stays_on_the_device_it_was_fitted_on(regression_data):
 
 def test_pipeline_grid_search_on_cuda(regression_data):
     X, y = regression_data
-    pipe = make_pipeline(StandardScaler(), HyperGANRegressor(**{**FAST, "max_epochs": 5}))
+    pipe = make_pipeline(StandardScaler(), HyperGANRegressor(**{**CUDA, "max_epochs": 5}))
     search = GridSearchCV(pipe, {"hyperganregressor__beta": [0.0, 1.0]}, cv=2).fit(X, y)
     assert _on_cuda(search.best_estimator_[-1])
     assert search.predict(X).shape == (len(X),)
@@ -141,8 +144,8 @@ def test_weight_diversity_of_a_cuda_model(fitted_regressor):
 
 def test_device_index_and_a_missing_index(regression_data):
     X, y = regression_data
-    reg = HyperGANRegressor(**{**FAST, "max_epochs": 1, "device": "cuda:0"}).fit(X, y)
+    reg = HyperGANRegressor(**{**CUDA, "max_epochs": 1, "device": "cuda:0"}).fit(X, y)
     assert _on_cuda(reg)
     missing = f"cuda:{torch.cuda.device_count()}"
     with pytest.raises(ValueError, match="Unknown device"):
-        HyperGANRegressor(**{**FAST, "device": missing}).fit(X, y)
+        HyperGANRegressor(**{**CUDA, "device": missing}).fit(X, y)

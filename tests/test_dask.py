@@ -34,12 +34,14 @@ from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 from sk_hypergan import HyperGANRegressor  # noqa: E402
 
+from conftest import FAST  # noqa: E402
+
 PARAM_GRID = {"lr": [1e-3, 3e-3], "n_networks": [4, 8]}
 
 
 def _search():
     return GridSearchCV(
-        HyperGANRegressor(max_epochs=5, n_samples=10, random_state=0), PARAM_GRID, cv=2, n_jobs=-1
+        HyperGANRegressor(**{**FAST, "max_epochs": 5}), PARAM_GRID, cv=2, n_jobs=-1
     )
 
 

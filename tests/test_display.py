@@ -15,11 +15,13 @@ from sk_hypergan import (
     UncertaintyHistogramDisplay,
 )
 
+from conftest import FAST
+
 mpl = pytest.importorskip("matplotlib")
 mpl.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-FAST = dict(max_epochs=5, n_samples=10, n_networks=4, random_state=0)
+QUICK = {**FAST, "max_epochs": 5}  # the displays need fitted models, not good ones
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +40,12 @@ def toy_1d():
 
 @pytest.fixture(scope="module")
 def regressor(toy_1d):
-    return HyperGANRegressor(**FAST).fit(*toy_1d)
+    return HyperGANRegressor(**QUICK).fit(*toy_1d)
 
 
 @pytest.fixture(scope="module")
 def classifier(classification_data):
-    return HyperGANClassifier(**FAST).fit(*classification_data)
+    return HyperGANClassifier(**QUICK).fit(*classification_data)
 
 
 def test_band_from_estimator_artists(regressor, toy_1d):
@@ -106,7 +108,7 @@ def test_band_constructor_sorts_x():
 
 def test_band_slice_holds_other_features_at_median(regression_data):
     X, y = regression_data[0][:60], regression_data[1][:60]
-    model = make_pipeline(StandardScaler(), HyperGANRegressor(**FAST)).fit(X, y)
+    model = make_pipeline(StandardScaler(), HyperGANRegressor(**QUICK)).fit(X, y)
     disp = UncertaintyBandDisplay.from_estimator(model, X, feature=1, grid_resolution=7)
     grid = np.tile(np.median(X, axis=0), (7, 1))
     grid[:, 1] = np.linspace(X[:, 1].min(), X[:, 1].max(), 7)
@@ -121,7 +123,7 @@ def test_band_feature_name_with_dataframe(regression_data):
     pd = pytest.importorskip("pandas")
     X, y = regression_data[0][:60], regression_data[1][:60]
     Xdf = pd.DataFrame(X, columns=["a", "b", "c"])
-    reg = HyperGANRegressor(**FAST).fit(Xdf, y)
+    reg = HyperGANRegressor(**QUICK).fit(Xdf, y)
     disp = UncertaintyBandDisplay.from_estimator(reg, Xdf, y, feature="c", grid_resolution=5)
     assert disp.ax_.get_xlabel() == "c"
     np.testing.assert_allclose(disp.x_data, X[:, 2])
@@ -158,7 +160,7 @@ def test_band_y_length_classifier_and_column_target(regressor, classifier, toy_1
         UncertaintyBandDisplay.from_estimator(regressor, X, y[:5])
     with pytest.raises(TypeError, match="got a classifier, HyperGANClassifier"):
         UncertaintyBandDisplay.from_estimator(classifier, X)
-    column = HyperGANRegressor(**FAST).fit(X, y[:, None])  # one target, as a column
+    column = HyperGANRegressor(**QUICK).fit(X, y[:, None])  # one target, as a column
     disp = UncertaintyBandDisplay.from_estimator(column, X, y[:, None], grid_resolution=7)
     assert disp.mean.shape == (7,) and disp.y_data.shape == (40,)
 
@@ -177,7 +179,7 @@ def test_histogram_groups_with_nan_or_none():
 
 def test_band_rejects_multi_target(toy_1d):
     X, y = toy_1d
-    reg = HyperGANRegressor(**FAST).fit(X, np.c_[y, -y])
+    reg = HyperGANRegressor(**QUICK).fit(X, np.c_[y, -y])
     with pytest.raises(ValueError, match="single target"):
         UncertaintyBandDisplay.from_estimator(reg, X)
 

@@ -7,6 +7,8 @@ from scipy.stats import norm
 
 from sk_hypergan import GaussianMixtureDistribution, HyperGANRegressor
 
+from conftest import FAST
+
 rng = np.random.RandomState(0)
 MEANS = rng.normal(size=(7, 5, 2))
 VARS = rng.uniform(0.1, 2.0, size=(7, 5, 2))
@@ -71,24 +73,25 @@ def test_bad_arguments_are_named():
 def test_regressor_distribution_agrees_with_its_predictions():
     X = np.linspace(-2, 2, 120)[:, None]
     y = np.sin(2 * X.ravel()) + 0.2 * rng.standard_normal(120)
-    reg = HyperGANRegressor(max_epochs=20, n_samples=30, random_state=0).fit(X, y)
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 20}).fit(X, y)
+    n = reg.n_prediction_networks
     d = reg.predict_distribution(X)
     u = reg.predict_uncertainty(X)
-    assert d.n_components == 30 and d.mean().shape == (120,)
+    assert d.n_components == n and d.mean().shape == (120,)
     np.testing.assert_allclose(d.mean(), u.mean, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(d.std(), u.std, rtol=1e-5)
     bounds = reg.predict_interval(X, confidence_level=0.9)
     np.testing.assert_allclose(bounds[:, 0], d.ppf(0.05))
     np.testing.assert_allclose(bounds[:, 1], d.ppf(0.95))
     # The networks are the same ones sample_networks returns.
-    members = reg.sample_networks(30)
+    members = reg.sample_networks(n)
     import torch
     with torch.no_grad():
         out = np.stack([m(torch.as_tensor(X[:4], dtype=torch.float32)).numpy() for m in members])
     np.testing.assert_allclose(d.means[:, :4, 0], out[..., 0], rtol=1e-4, atol=1e-5)
     # Multi-output y keeps its target axis.
     Y = np.column_stack([y, -y])
-    reg2 = HyperGANRegressor(max_epochs=5, n_samples=10, random_state=0).fit(X, Y)
+    reg2 = HyperGANRegressor(**{**FAST, "max_epochs": 5}).fit(X, Y)
     d2 = reg2.predict_distribution(X[:6])
     assert d2.mean().shape == (6, 2) and d2.logpdf(Y[:6]).shape == (6, 2)
     assert reg2.predict_interval(X[:6]).shape == (6, 2, 2)

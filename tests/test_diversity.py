@@ -9,11 +9,13 @@ from sklearn.preprocessing import StandardScaler
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor, weight_diversity
 from sk_hypergan.targets import conv2d, mlp
 
+from conftest import FAST
+
 
 @pytest.fixture(scope="module")
 def fitted_classifier(classification_data):
     X, y = classification_data
-    return HyperGANClassifier(mlp((8, 8)), max_epochs=2, n_samples=10, random_state=0).fit(X, y)
+    return HyperGANClassifier(mlp((8, 8)), **{**FAST, "max_epochs": 2}).fit(X, y)
 
 
 def test_keys_are_layer_names_and_values_positive(fitted_classifier):
@@ -55,7 +57,7 @@ def test_regressor_pipeline_and_conv_target():
     X = rng.uniform(size=(40, 16))
     reg = make_pipeline(
         StandardScaler(),
-        HyperGANRegressor(conv2d((1, 4, 4), channels=(2,)), max_epochs=1, random_state=0),
+        HyperGANRegressor(conv2d((1, 4, 4), channels=(2,)), **{**FAST, "max_epochs": 1}),
     ).fit(X, X.sum(axis=1))
     div = weight_diversity(reg, n=10)
     assert list(div) == [layer.name for layer in reg[-1].net_.module_.target.layers]

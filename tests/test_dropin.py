@@ -16,7 +16,9 @@ from sk_hypergan._core.losses import CrossEntropyLoss, GaussianNLLLoss
 from sk_hypergan._net import _Batch
 from sk_hypergan.targets import conv2d, from_module, mlp
 
-FAST = dict(max_epochs=4, n_networks=4, n_samples=8, random_state=0)
+from conftest import FAST
+
+QUICK = {**FAST, "max_epochs": 4}  # equalities and plumbing: a short fit is enough
 
 
 def _data(n=120, d=12, seed=0):
@@ -34,8 +36,8 @@ SPARSE = [sp.csr_matrix, sp.csc_matrix, sp.csr_array, sp.coo_matrix]
 @pytest.mark.parametrize("container", SPARSE)
 def test_regressor_sparse_equals_dense(container):
     X, y = _data()
-    dense = HyperGANRegressor(**FAST).fit(X, y)
-    sparse_fit = HyperGANRegressor(**FAST).fit(container(X), y)
+    dense = HyperGANRegressor(**QUICK).fit(X, y)
+    sparse_fit = HyperGANRegressor(**QUICK).fit(container(X), y)
     Xs = container(X)
     # The same networks on sparse and dense rows: float32 round-off only.
     for method in ("predict", "predict_interval"):
@@ -56,8 +58,8 @@ def test_classifier_sparse_equals_dense_with_partial_fit():
     X, y = _data()
     y = (y > np.median(y)).astype(int)
     Xs = sp.csr_matrix(X)
-    dense = HyperGANClassifier(**FAST).fit(X, y).partial_fit(X, y)
-    sparse_fit = HyperGANClassifier(**FAST).fit(Xs, y).partial_fit(Xs, y)
+    dense = HyperGANClassifier(**QUICK).fit(X, y).partial_fit(X, y)
+    sparse_fit = HyperGANClassifier(**QUICK).fit(Xs, y).partial_fit(Xs, y)
     np.testing.assert_allclose(dense.predict_proba(Xs), dense.predict_proba(X), atol=1e-6)
     np.testing.assert_allclose(sparse_fit.predict_proba(X), dense.predict_proba(X), atol=1e-4)
     u_s, u_d = dense.predict_uncertainty(Xs), dense.predict_uncertainty(X)
@@ -91,13 +93,13 @@ def test_sparse_is_never_densified(monkeypatch):
     for cls in (sp.csr_matrix, sp.csr_array):
         monkeypatch.setattr(cls, "toarray", refuse)
         monkeypatch.setattr(cls, "todense", refuse)
-    reg = HyperGANRegressor(**FAST).fit(sp.csr_matrix(X), y)
+    reg = HyperGANRegressor(**QUICK).fit(sp.csr_matrix(X), y)
     reg.predict(sp.csr_matrix(X))
 
 
 def test_sparse_predict_chunks_are_sparse():
     X, y = _data(n=300)
-    reg = HyperGANRegressor(**FAST).fit(X, y)
+    reg = HyperGANRegressor(**QUICK).fit(X, y)
     reg.net_._rows_per_chunk = lambda n, max_elements=None: 64  # several chunks
     noise = reg._noise(4, None)
     outs = list(reg.net_.iter_member_outputs(sp.csr_matrix(X.astype(np.float32)), noise))
@@ -112,7 +114,7 @@ def test_sparse_predict_chunks_are_sparse():
 )
 def test_sparse_needs_mlp_target(target):
     X, y = _data()
-    reg = HyperGANRegressor(target=target, **FAST)
+    reg = HyperGANRegressor(target=target, **QUICK)
     assert not reg.__sklearn_tags__().input_tags.sparse
     with pytest.raises(ValueError, match="Sparse X is supported with the mlp target only"):
         reg.fit(sp.csr_matrix(X), y)
@@ -143,7 +145,7 @@ def test_weighted_loss_equals_repeated_rows(Est):
     X, y = _data(n=40)
     if Est is HyperGANClassifier:
         y = (y > np.median(y)).astype(int)
-    est = Est(**FAST).fit(X, y)
+    est = Est(**QUICK).fit(X, y)
     w = np.random.RandomState(1).randint(0, 4, size=len(y))
     repeat = np.repeat(np.arange(len(y)), w)
     y_enc = est._transform_y(y)
@@ -172,15 +174,15 @@ def test_unit_weights_equal_unweighted_loss(loss):
 
 def test_unit_sample_weight_matches_unweighted_fit():
     X, y = _data()
-    a = HyperGANRegressor(**FAST).fit(X, y)
-    b = HyperGANRegressor(**FAST).fit(X, y, sample_weight=np.ones(len(y)))
+    a = HyperGANRegressor(**QUICK).fit(X, y)
+    b = HyperGANRegressor(**QUICK).fit(X, y, sample_weight=np.ones(len(y)))
     np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-4, atol=1e-4)
 
 
 def test_weighted_fit_with_early_stopping_and_partial_fit():
     X, y = _data(n=240)
     w = np.r_[np.zeros(40), np.ones(200)]
-    reg = HyperGANRegressor(early_stopping=True, **FAST).fit(X, y, sample_weight=w)
+    reg = HyperGANRegressor(early_stopping=True, **QUICK).fit(X, y, sample_weight=w)
     assert "valid_loss" in reg.history_[-1]
     reg.partial_fit(X, y, sample_weight=w)
     assert np.isfinite(reg.predict(X)).all()
@@ -191,11 +193,11 @@ def test_bad_sample_weight(Est):
     X, y = _data(n=30)
     y = (y > 0).astype(int)
     with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
-        Est(**FAST).fit(X, y, sample_weight=np.r_[-1.0, np.ones(29)])
+        Est(**QUICK).fit(X, y, sample_weight=np.r_[-1.0, np.ones(29)])
     with pytest.raises(ValueError, match=r"sample_weight.shape == \(29,\), expected \(30,\)"):
-        Est(**FAST).fit(X, y, sample_weight=np.ones(29))
+        Est(**QUICK).fit(X, y, sample_weight=np.ones(29))
     with pytest.raises(ValueError, match="Sample weights must be 1D"):
-        Est(**FAST).partial_fit(X, y, sample_weight=np.ones((30, 2)), **(
+        Est(**QUICK).partial_fit(X, y, sample_weight=np.ones((30, 2)), **(
             {"classes": [0, 1]} if Est is HyperGANClassifier else {}
         ))
 
@@ -212,7 +214,7 @@ def test_metadata_routing_pipeline_gridsearch_cross_validate(monkeypatch):
 
     monkeypatch.setattr(HyperGANRegressor, "_sample_weight", spy)
     with config_context(enable_metadata_routing=True):
-        reg = HyperGANRegressor(**FAST).set_fit_request(sample_weight=True)
+        reg = HyperGANRegressor(**QUICK).set_fit_request(sample_weight=True)
         pipe = Pipeline([("scale", MaxAbsScaler()), ("reg", reg)])
         pipe.fit(sp.csr_matrix(X), y, sample_weight=w)
         assert seen == [60]
@@ -226,7 +228,7 @@ def test_metadata_routing_pipeline_gridsearch_cross_validate(monkeypatch):
         cross_validate(pipe, X, y, cv=KFold(2), scoring=r2, params={"sample_weight": w})
         assert seen == [30, 30]
         # Not requested: an error, not silently unweighted.
-        plain = Pipeline([("reg", HyperGANRegressor(**FAST))])
+        plain = Pipeline([("reg", HyperGANRegressor(**QUICK))])
         with pytest.raises(ValueError, match="sample_weight"):
             plain.fit(X, y, sample_weight=w)
 
@@ -242,7 +244,7 @@ def test_class_weight_balanced_and_dict():
     from sklearn.utils.class_weight import compute_sample_weight
 
     X, y = _imbalanced()
-    clf = HyperGANClassifier(class_weight="balanced", **FAST)
+    clf = HyperGANClassifier(class_weight="balanced", **QUICK)
     clf.fit(X, y)
     np.testing.assert_allclose(
         clf._sample_weight(y, None), compute_sample_weight("balanced", y)
@@ -253,7 +255,7 @@ def test_class_weight_balanced_and_dict():
     )
     clf.fit(X, y)
     # The rare class gains probability when it weighs more.
-    plain = HyperGANClassifier(**FAST).fit(X, y)
+    plain = HyperGANClassifier(**QUICK).fit(X, y)
     rare = list(clf.classes_).index("rare")
     assert clf.predict_proba(X)[:, rare].mean() > plain.predict_proba(X)[:, rare].mean()
 
@@ -261,15 +263,15 @@ def test_class_weight_balanced_and_dict():
 def test_class_weight_errors():
     X, y = _imbalanced()
     with pytest.raises(ValueError, match=r"class_weight has labels \['typo'\]"):
-        HyperGANClassifier(class_weight={"typo": 2.0}, **FAST).fit(X, y)
+        HyperGANClassifier(class_weight={"typo": 2.0}, **QUICK).fit(X, y)
     with pytest.raises(ValueError, match="class_weight='balanced' is not supported by partial_fit"):
-        HyperGANClassifier(class_weight="balanced", **FAST).partial_fit(
+        HyperGANClassifier(class_weight="balanced", **QUICK).partial_fit(
             X, y, classes=["common", "rare"]
         )
     with pytest.raises(ValueError, match="class_weight"):
-        HyperGANClassifier(class_weight="heavy", **FAST).fit(X, y)
+        HyperGANClassifier(class_weight="heavy", **QUICK).fit(X, y)
     # A dict works with partial_fit.
-    HyperGANClassifier(class_weight={"rare": 3}, **FAST).partial_fit(
+    HyperGANClassifier(class_weight={"rare": 3}, **QUICK).partial_fit(
         X, y, classes=["common", "rare"]
     )
 
@@ -277,9 +279,9 @@ def test_class_weight_errors():
 # -- progress bar --------------------------------------------------------------
 def test_verbose_2_shows_a_progress_bar(capsys):
     X, y = _data(n=40)
-    HyperGANRegressor(**FAST).fit(X, y)
+    HyperGANRegressor(**QUICK).fit(X, y)
     assert capsys.readouterr().err == ""
-    reg = HyperGANRegressor(verbose=2, **{**FAST, "max_epochs": 2}).fit(X, y)
+    reg = HyperGANRegressor(verbose=2, **{**QUICK, "max_epochs": 2}).fit(X, y)
     captured = capsys.readouterr()
     assert "it/s" in captured.err or "s/it" in captured.err  # tqdm's bar
     assert "epoch" in captured.out  # and the per-epoch table
@@ -291,6 +293,6 @@ def test_classifier_weighted_sparse_with_stratified_early_stopping():
     rng = np.random.RandomState(0)
     X = rng.randn(300, 5)
     y = (X[:, 0] > 0.8).astype(int)
-    clf = HyperGANClassifier(class_weight="balanced", early_stopping=True, **FAST)
+    clf = HyperGANClassifier(class_weight="balanced", early_stopping=True, **QUICK)
     clf.fit(sp.csr_matrix(X), y, sample_weight=rng.uniform(0.5, 1.5, size=300))
     assert np.isfinite(clf.history_[:, "valid_loss"]).all()

@@ -15,7 +15,7 @@ def test_one_backward_gives_each_player_its_own_gradient():
     # side and d(D_loss) for the discriminator: the same gradients as two
     # separate backward passes (the alternating updates of Eq. 2).
     torch.manual_seed(0)
-    d = CodeDiscriminator(noise_dim=4, latent_dim=3, n_layers=2, hidden=(8, 8)).eval()
+    d = CodeDiscriminator(latent_dim=3, hidden=(8, 8)).eval()
     source = torch.randn(10, 2, 3, requires_grad=True)
     codes = source * 2.0  # the mixer's side: gradients reach ``source``
     torch.manual_seed(1)

@@ -9,13 +9,13 @@ import os
 import warnings
 
 import numpy as np
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sk_hypergan import DivergenceWarning, HyperGANClassifier, HyperGANRegressor
-from sk_hypergan.targets import mlp
+
+from conftest import TINY
 
 # More examples for a deeper run: SK_HYPERGAN_FUZZ_EXAMPLES=500 pytest tests/test_fuzz.py
 MAX_EXAMPLES = int(os.environ.get("SK_HYPERGAN_FUZZ_EXAMPLES", 30))
@@ -55,7 +55,7 @@ def estimator_params():
         {
             "max_epochs": st.integers(1, 3),
             "n_networks": st.integers(1, 4),
-            "n_samples": st.integers(1, 5),
+            "n_prediction_networks": st.integers(1, 5),
             "batch_size": st.integers(1, 32),
             "noise_dim": st.integers(1, 4),
             "latent_dim": st.integers(1, 4),
@@ -64,9 +64,6 @@ def estimator_params():
             "random_state": st.integers(0, 2**31 - 2),
         }
     )
-
-
-SMALL = dict(mixer_hidden_sizes=(8,), generator_hidden_sizes=(8,), target=mlp((8,)))
 
 
 def _fit(est, X, y):
@@ -82,25 +79,25 @@ def _fit(est, X, y):
             if "only one class" in message:
                 assert len(np.unique(y)) == 1
             return False
+    assert est.n_features_in_ == X.shape[1]
     return True
 
 
-def _run(kind, body):
-    """Run the hypothesis test ``body`` and return how many examples it ran."""
-    count = []
-
-    @SETTINGS
-    @given(data=data_sets(kind), params=estimator_params())
-    def test(data, params):
-        count.append(1)
-        body(*data, params)
-
-    test()
-    return len(count)
+# Each test also runs one plain example (explicit, before the generated ones),
+# so the checks after a successful fit run whatever hypothesis draws.
+PLAIN_X = np.linspace(-1, 1, 24).reshape(12, 2)
+PLAIN_PARAMS = dict(
+    max_epochs=2, n_networks=2, n_prediction_networks=3, batch_size=4, noise_dim=2,
+    latent_dim=2, use_mixer=True, regularizer="discriminator", random_state=0,
+)
 
 
-def check_regressor(X, y, params):
-    est = HyperGANRegressor(**SMALL, **params)
+@SETTINGS
+@given(data=data_sets("reg"), params=estimator_params())
+@example(data=(PLAIN_X, PLAIN_X.sum(axis=1)), params=PLAIN_PARAMS)
+def test_fuzz_regressor(data, params):
+    X, y = data
+    est = HyperGANRegressor(**{**TINY, **params})
     if not _fit(est, X, y):
         return
     u = est.predict_uncertainty(X)
@@ -113,26 +110,23 @@ def check_regressor(X, y, params):
     assert bounds.shape == (len(X), 2) and (bounds[:, 0] <= bounds[:, 1]).all()
 
 
-def check_classifier(X, y, params):
-    est = HyperGANClassifier(**SMALL, **params)
+@SETTINGS
+@given(data=data_sets("clf"), params=estimator_params())
+@example(data=(PLAIN_X, np.array(["a", "b", "c"] * 4)), params=PLAIN_PARAMS)
+def test_fuzz_classifier(data, params):
+    X, y = data
+    est = HyperGANClassifier(**{**TINY, **params})
     if not _fit(est, X, y):
         return
     np.testing.assert_array_equal(est.classes_, np.unique(y))
+    assert len(est.classes_) >= 2  # a single class is refused (in _fit)
     proba = est.predict_proba(X)
     assert proba.shape == (len(X), len(est.classes_))
     assert np.isfinite(proba).all() and (proba >= 0).all() and (proba <= 1).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
     pred = est.predict(X)
     assert pred.shape == (len(X),) and pred.dtype == est.classes_.dtype
-    assert np.isin(pred, est.classes_).all()
+    np.testing.assert_array_equal(pred, est.classes_[proba.argmax(axis=1)])
     u = est.predict_uncertainty(X)
     for name, value in u.items():
         assert value.shape == (len(X),) and np.isfinite(value).all() and (value >= 0).all(), name
-
-
-@pytest.mark.parametrize("kind", ["reg", "clf"])
-def test_fuzz(kind, record_property):
-    n = _run(kind, check_regressor if kind == "reg" else check_classifier)
-    record_property("hypothesis_examples", n)
-    print(f"{kind}: {n} hypothesis examples")
-    assert n >= MAX_EXAMPLES // 2

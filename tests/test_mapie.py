@@ -8,10 +8,12 @@ from sklearn.base import clone
 
 from sk_hypergan import HyperGANRegressor
 
+from conftest import FAST
+
 pytest.importorskip("mapie")
 from mapie.regression import CrossConformalRegressor, SplitConformalRegressor  # noqa: E402
 
-FAST = dict(max_epochs=10, n_networks=4, n_samples=20, random_state=0)
+QUICK = {**FAST, "max_epochs": 10}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     (X, y), _, _ = data
-    return HyperGANRegressor(**FAST).fit(X, y)
+    return HyperGANRegressor(**QUICK).fit(X, y)
 
 
 def _coverage(y, intervals):
@@ -51,7 +53,7 @@ def test_split_conformal_prefit_matches_definition(data, fitted):
 
 def test_split_conformal_fits_a_clone(data):
     (X, y), (X_cal, y_cal), (X_test, y_test) = data
-    reg = HyperGANRegressor(**FAST)
+    reg = HyperGANRegressor(**QUICK)
     mapie = SplitConformalRegressor(reg, confidence_level=[0.5, 0.9], prefit=False)
     mapie.fit(X, y).conformalize(X_cal, y_cal)
     points, intervals = mapie.predict_interval(X_test)
@@ -89,7 +91,7 @@ def test_std_normalised_score_uses_return_std(data, fitted):
 def test_cross_conformal(data):
     (X, y), _, (X_test, y_test) = data
     mapie = CrossConformalRegressor(
-        HyperGANRegressor(**{**FAST, "max_epochs": 5}),
+        HyperGANRegressor(**{**QUICK, "max_epochs": 5}),
         confidence_level=0.9,
         method="plus",
         cv=2,

@@ -6,7 +6,7 @@ from sklearn.datasets import make_blobs
 
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor
 
-FAST = dict(n_networks=8, n_samples=20, random_state=0)
+from conftest import FAST
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def test_regressor_streaming_learns(stream_regression):
     batches = list(zip(np.array_split(X, 10), np.array_split(y, 10)))
     reg = HyperGANRegressor(**FAST).partial_fit(*batches[0])
     first = reg.score(X, y)
-    for epoch in range(6):
+    for _ in range(6):
         for Xb, yb in batches:
             reg.partial_fit(Xb, yb)
     assert len(reg.history_) == 1 + 6 * len(batches)  # one epoch per call
@@ -44,7 +44,7 @@ def test_classifier_streaming_learns(stream_classification):
     assert set(batches[0][1]) == {"a"}
     clf = HyperGANClassifier(**FAST).partial_fit(*batches[0], classes=["a", "b", "c"])
     first = clf.score(X, y)
-    for epoch in range(6):
+    for _ in range(6):
         for Xb, yb in batches:
             clf.partial_fit(Xb, yb)
     assert clf.classes_.tolist() == ["a", "b", "c"]
@@ -56,17 +56,17 @@ def test_first_call_initialises_like_fit(stream_regression, stream_classificatio
     X, y = stream_regression
     streamed = HyperGANRegressor(**FAST).partial_fit(X, y)
     # partial_fit never holds rows out: compare with a fit that does not either.
-    fitted = HyperGANRegressor(max_epochs=1, early_stopping=False, **FAST).fit(X, y)
+    fitted = HyperGANRegressor(**{**FAST, "max_epochs": 1}, early_stopping=False).fit(X, y)
     np.testing.assert_array_equal(streamed.predict(X), fitted.predict(X))
     Xc, yc = stream_classification
     streamed = HyperGANClassifier(**FAST).partial_fit(Xc, yc, classes=np.unique(yc))
-    fitted = HyperGANClassifier(max_epochs=1, early_stopping=False, **FAST).fit(Xc, yc)
+    fitted = HyperGANClassifier(**{**FAST, "max_epochs": 1}, early_stopping=False).fit(Xc, yc)
     np.testing.assert_array_equal(streamed.predict_proba(Xc), fitted.predict_proba(Xc))
 
 
 def test_partial_fit_after_early_stopped_fit_uses_every_row(stream_regression):
     X, y = stream_regression  # 320 rows: the fit holds 10% out and stops on them
-    reg = HyperGANRegressor(**FAST, max_epochs=3).fit(X, y)
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 3}).fit(X, y)
     assert "valid_loss" in reg.history_[-1]
     reg.partial_fit(X[:100], y[:100])
     last = reg.history_[-1]
@@ -146,7 +146,7 @@ def test_regressor_n_targets_must_match(stream_regression):
 @pytest.mark.parametrize("Estimator", [HyperGANRegressor, HyperGANClassifier])
 def test_partial_fit_after_fit_continues(Estimator, stream_regression, stream_classification):
     X, y = stream_classification if Estimator is HyperGANClassifier else stream_regression
-    est = Estimator(max_epochs=3, **FAST).fit(X, y)
+    est = Estimator(**{**FAST, "max_epochs": 3}).fit(X, y)
     before = est.predict(X) if Estimator is HyperGANRegressor else est.predict_proba(X)
     net = est.net_
     est.partial_fit(X, y)  # no classes needed: those of the fit
@@ -160,12 +160,12 @@ def test_partial_fit_after_fit_continues(Estimator, stream_regression, stream_cl
 
 def test_fit_after_partial_fit_starts_over(stream_regression):
     X, y = stream_regression
-    reg = HyperGANRegressor(max_epochs=2, **FAST)
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 2})
     reg.partial_fit(X, y).partial_fit(X, y).partial_fit(X, y)
     reg.fit(X, y)
     assert len(reg.history_) == 2
     np.testing.assert_array_equal(
-        reg.predict(X), HyperGANRegressor(max_epochs=2, **FAST).fit(X, y).predict(X)
+        reg.predict(X), HyperGANRegressor(**{**FAST, "max_epochs": 2}).fit(X, y).predict(X)
     )
 
 

@@ -29,17 +29,8 @@ from sk_hypergan import (
 )
 from sk_hypergan.targets import conv2d, from_module, mlp
 
-TINY = dict(
-    max_epochs=2,
-    n_networks=4,
-    n_samples=5,
-    noise_dim=4,
-    latent_dim=4,
-    mixer_hidden_sizes=(8,),
-    generator_hidden_sizes=(8,),
-    target=mlp((8,)),
-    random_state=0,
-)
+from conftest import TINY
+
 ESTIMATORS = {"reg": HyperGANRegressor, "clf": HyperGANClassifier}
 
 _rng = np.random.RandomState(0)
@@ -98,8 +89,8 @@ SINGLE_MEMBER = {"clf": np.r_[np.zeros(19), 1]}
 NO_STR = "could not convert string to float"
 PARAMS = [
     ("n_networks", 0), ("n_networks", -3), ("n_networks", 1.5), ("n_networks", "many"),
-    ("n_samples", 0), ("n_samples", -1), ("batch_size", 0), ("batch_size", -8), ("lr", 0.0),
-    ("lr", -1.0),
+    ("n_prediction_networks", 0), ("n_prediction_networks", -1),
+    ("batch_size", 0), ("batch_size", -8), ("lr", 0.0), ("lr", -1.0),
     ("max_epochs", 0), ("max_epochs", -1), ("regularizer", "bogus"), ("beta", -1.0),
     ("validation_fraction", 1.5), ("mixer_hidden_sizes", (0,)), ("target", "mlp"),
 ]
@@ -255,7 +246,7 @@ def test_not_fitted(kind, method):
     est = ESTIMATORS[kind]()
     with pytest.raises(NotFittedError, match="not fitted yet"):
         if method == "history_":
-            est.history_
+            _ = est.history_
         elif method == "sample_networks":
             est.sample_networks(2)
         else:
@@ -349,8 +340,8 @@ def test_explicit_early_stopping_on_too_few_rows_names_the_parameter(kind, X, y,
 def test_method_arguments_are_validated(fitted):
     with pytest.raises(ValueError, match="n == -1, must be >= 1"):
         fitted.sample_networks(-1)
-    with pytest.raises(TypeError, match="n_samples must be an instance of int"):
-        clone_ = pickle.loads(pickle.dumps(fitted)).set_params(n_samples=2.5)
+    with pytest.raises(TypeError, match="n_prediction_networks must be an instance of int"):
+        clone_ = pickle.loads(pickle.dumps(fitted)).set_params(n_prediction_networks=2.5)
         clone_.predict(X20)
     if isinstance(fitted, HyperGANRegressor):
         with pytest.raises(ValueError, match="n_samples == 0, must be >= 1"):

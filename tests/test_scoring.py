@@ -5,9 +5,9 @@ import pytest
 
 from sk_hypergan import HyperGANRegressor
 
-sr = pytest.importorskip("scoringrules")
+from conftest import FAST
 
-FAST = dict(max_epochs=15, n_networks=8, n_samples=30, random_state=0)
+sr = pytest.importorskip("scoringrules")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,9 @@ from sk_hypergan import HyperGANClassifier, HyperGANRegressor
 from sk_hypergan._net import _BatchDataset, _collate
 from sk_hypergan.targets import mlp
 
-FAST = dict(max_epochs=3, n_networks=8, n_samples=12, random_state=0)
+from _oracles import forward_looped
+
+FAST = dict(max_epochs=3, n_networks=8, n_prediction_networks=12, random_state=0)
 
 
 @pytest.mark.parametrize("hidden", [(), (7,), (16, 8, 5)])
@@ -28,7 +30,8 @@ def test_forward_chunks_equals_forward(hidden, activation):
     chunks = list(net.forward_chunks(params, X.split(sizes)))
     assert [c.shape for c in chunks] == [(5, n, 3) for n in sizes]
     torch.testing.assert_close(torch.cat(chunks, dim=1), net.forward(params, X))
-    torch.testing.assert_close(torch.cat(chunks, dim=1), net.forward_looped(params, X), rtol=1e-5, atol=1e-5)
+    looped = forward_looped(net, params, X)
+    torch.testing.assert_close(torch.cat(chunks, dim=1), looped, rtol=1e-5, atol=1e-5)
 
 
 def test_inplace_activation_only_without_autograd():
@@ -38,7 +41,7 @@ def test_inplace_activation_only_without_autograd():
     out = net.forward(params, X)
     out.sum().backward()  # the ReLU kept its input for autograd
     looped = {k: v.detach().clone().requires_grad_() for k, v in params.items()}
-    net.forward_looped(looped, X).sum().backward()
+    forward_looped(net, looped, X).sum().backward()
     for k in params:
         torch.testing.assert_close(params[k].grad, looped[k].grad, rtol=1e-5, atol=1e-5)
 
@@ -47,7 +50,7 @@ def test_prediction_does_not_depend_on_chunks(regression_data):
     X, y = regression_data
     reg = HyperGANRegressor(**FAST).fit(X, y)
     chunked = reg.predict_uncertainty(X)
-    assert reg.net_._rows_per_chunk(reg.n_samples, max_elements=10 * 12 * 50) == 10
+    assert reg.net_._rows_per_chunk(reg.n_prediction_networks, max_elements=10 * 12 * 50) == 10
     reg.net_._rows_per_chunk = lambda n_networks, max_elements=None: 7
     small = reg.predict_uncertainty(X)
     reg.net_._rows_per_chunk = lambda n_networks, max_elements=None: len(X)
@@ -63,7 +66,9 @@ def test_moments_match_a_loop_over_the_networks(regression_data):
     reg = HyperGANRegressor(**FAST, calibration=None).fit(X, y)
     u = reg.predict_uncertainty(X)
     with torch.no_grad():
-        out = torch.stack([net(torch.as_tensor(X, dtype=torch.float32)) for net in reg.sample_networks(reg.n_samples)])
+        rows = torch.as_tensor(X, dtype=torch.float32)
+        networks = reg.sample_networks(reg.n_prediction_networks)
+        out = torch.stack([net(rows) for net in networks])
     means, variances = out[..., 0].double(), out[..., 1].double()
     np.testing.assert_allclose(u.mean, means.mean(0).numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(u.aleatoric_std**2, variances.mean(0).numpy(), rtol=1e-4, atol=1e-6)

@@ -19,6 +19,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor
 
+from conftest import FAST
+
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 
 
@@ -52,7 +54,7 @@ def test_wage_regression_from_a_frame_with_missing_cells():
     pre = _preprocessing(*cols).fit(X_train)
     assert sp.issparse(pre.transform(X_test))  # the estimator gets sparse rows
     model = make_pipeline(
-        _preprocessing(*cols), HyperGANRegressor(max_epochs=15, n_samples=30, random_state=0)
+        _preprocessing(*cols), HyperGANRegressor(**FAST)
     ).fit(X_train, y_train)
     hgb = make_pipeline(
         _preprocessing(*cols, sparse=False), HistGradientBoostingRegressor(random_state=0)
@@ -85,7 +87,7 @@ def test_imbalanced_defaults_with_class_weight():
     pre = ColumnTransformer(
         [("num", StandardScaler(), ["balance", "income"]), ("cat", OneHotEncoder(), ["student"])]
     )
-    fast = dict(max_epochs=10, n_networks=8, n_samples=30, random_state=0)
+    fast = {**FAST, "max_epochs": 10}
     balanced = make_pipeline(pre, HyperGANClassifier(class_weight="balanced", **fast))
     plain = make_pipeline(pre, HyperGANClassifier(**fast))
     logistic = make_pipeline(pre, LogisticRegression(class_weight="balanced"))

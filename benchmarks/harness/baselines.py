@@ -48,7 +48,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-
 __all__ = [
     "mlp_module",
     "conv2d_module",

@@ -30,7 +30,7 @@ HOLDOUT_SEED = 0
 HOLDOUT_TEST_SIZE = 0.1
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read_uci(name):
     directory = UCI_DIR / name
     data = np.loadtxt(directory / "data.txt")
@@ -74,7 +74,7 @@ def _one_hot_frame(frame):
     return pd.get_dummies(frame, dtype=float).to_numpy(dtype=float)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_cps1988_xy():
     """CPS 1988 (28,155 rows): ``X`` with ethnicity, smsa, region, parttime one-hot
     encoded, ``y = log(wage)`` (weekly wage in dollars)."""
@@ -85,7 +85,7 @@ def load_cps1988_xy():
     return _one_hot_frame(frame), y
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_default_xy():
     """Default (10,000 rows, 333 positives): ``X`` = student (one-hot), balance, income;
     ``y`` = 1 for ``default == "Yes"``."""
@@ -96,7 +96,7 @@ def load_default_xy():
     return _one_hot_frame(frame), y
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_friedman1_xy(n_samples=200_000):
     """``make_friedman1(n_samples, noise=1.0, random_state=0)``."""
     from sklearn.datasets import make_friedman1

@@ -80,10 +80,6 @@ def environment(argv=None):
     -------
     dict
     """
-    import numpy as np
-    import scipy
-    import sklearn
-
     import sk_hypergan
 
     imported = Path(sk_hypergan.__file__).resolve().parent

@@ -114,7 +114,7 @@ class DiversityTrace(Callback):
 def member_proba(model, X, n=None):
     """Probabilities of the prediction networks ``(n, rows, classes)``, from
     ``sample_networks`` (the very networks ``predict_proba`` averages)."""
-    networks = model.sample_networks(model.n_samples if n is None else n)
+    networks = model.sample_networks(model.n_prediction_networks if n is None else n)
     X = torch.as_tensor(np.asarray(X, dtype=np.float32))
     with torch.no_grad():
         return np.stack([torch.softmax(net(X), dim=-1).numpy() for net in networks])

@@ -12,8 +12,8 @@ Three measurements on synthetic data (8 features):
 2. **Networks.** One epoch on 10,000 rows with ``n_networks`` = 4, 8, 16, 32,
    64 (the networks generated per training step), and the log-log slope.
 3. **Prediction memory.** ``predict_uncertainty`` on 1,000,000 rows with 100
-   networks (``n_samples=100``) in a fresh child process; its peak resident
-   set size (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, which counts
+   networks (``n_prediction_networks=100``) in a fresh child process; its peak
+   resident set size (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, which counts
    torch's allocations too) must stay under 2 GiB. The rows are processed in
    chunks (``HyperGANNet._rows_per_chunk``); evaluating all of them at once
    would need ``100 * 1e6 * 50`` float32 hidden activations, 20 GB. Then, in
@@ -36,10 +36,11 @@ import time
 
 import numpy as np
 
+from sk_hypergan import HyperGANRegressor
+
 from harness import results as report
 from harness.data import synthetic_regression
 from harness.env import REPO, log, set_threads
-from sk_hypergan import HyperGANRegressor
 
 N_FEATURES = 8
 GIB = 2**30
@@ -98,19 +99,20 @@ def scale_networks(counts, n_rows, seed):
 
 
 # -- prediction memory (measured in a child process) ----------------------------------------
-def _memory_model(n_samples, seed):
+def _memory_model(n_networks, seed):
     X, y = make_data(2000, seed)
-    return HyperGANRegressor(max_epochs=1, n_samples=n_samples, random_state=seed).fit(X, y)
+    reg = HyperGANRegressor(max_epochs=1, n_prediction_networks=n_networks, random_state=seed)
+    return reg.fit(X, y)
 
 
 def _big_X(n_rows, seed):
     return np.random.RandomState(seed + 1).standard_normal((n_rows, N_FEATURES))
 
 
-def _memory_child(n_rows, n_samples, seed, threads):
+def _memory_child(n_rows, n_networks, seed, threads):
     """Fit a small model and predict ``n_rows`` rows; print JSON (time, RSS)."""
     set_threads(threads)
-    est = _memory_model(n_samples, seed)
+    est = _memory_model(n_networks, seed)
     X_big = _big_X(n_rows, seed)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     t0 = time.perf_counter()
@@ -120,9 +122,9 @@ def _memory_child(n_rows, n_samples, seed, threads):
         json.dumps(
             {
                 "rows": n_rows,
-                "n_samples": n_samples,
+                "n_samples": n_networks,  # the key of the recorded results
                 # private: None once the package no longer has it
-                "rows_per_chunk": (est.net_._rows_per_chunk(n_samples)
+                "rows_per_chunk": (est.net_._rows_per_chunk(n_networks)
                                    if hasattr(est.net_, "_rows_per_chunk") else None),
                 "predict_s": predict_s,
                 "peak_rss_before_predict_bytes": rss_before,
@@ -132,9 +134,9 @@ def _memory_child(n_rows, n_samples, seed, threads):
     )
 
 
-def chunking_check(n_rows, n_samples, seed, n_unchunked=5000):
+def chunking_check(n_rows, n_networks, seed, n_unchunked=5000):
     """Predictions do not depend on how the rows are chunked."""
-    est = _memory_model(n_samples, seed)
+    est = _memory_model(n_networks, seed)
     X_big = _big_X(n_rows, seed)
     full = est.predict_uncertainty(X_big)
 
@@ -165,10 +167,10 @@ def chunking_check(n_rows, n_samples, seed, n_unchunked=5000):
     }
 
 
-def prediction_memory(n_rows, n_samples, seed, threads):
+def prediction_memory(n_rows, n_networks, seed, threads):
     code = (f"import sys; sys.path[:0] = [{str(REPO)!r}, {str(REPO / 'benchmarks')!r}]; "
             "from suites.scaling import _memory_child; "
-            f"_memory_child({int(n_rows)}, {int(n_samples)}, {int(seed)}, {int(threads)})")
+            f"_memory_child({int(n_rows)}, {int(n_networks)}, {int(seed)}, {int(threads)})")
     cmd = [sys.executable, "-c", code]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     res = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -176,13 +178,13 @@ def prediction_memory(n_rows, n_samples, seed, threads):
     # including torch's allocations that tracemalloc does not see.
     res["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     res["limit_bytes"] = MEMORY_LIMIT
-    res["unchunked_hidden_bytes"] = 4 * n_samples * n_rows * 50
+    res["unchunked_hidden_bytes"] = 4 * n_networks * n_rows * 50
     res["under_limit"] = res["peak_rss_bytes"] < MEMORY_LIMIT
     log(
-        f"predict {n_rows:,} rows x {n_samples} networks: {res['predict_s']:.1f} s, "
+        f"predict {n_rows:,} rows x {n_networks} networks: {res['predict_s']:.1f} s, "
         f"peak RSS {res['peak_rss_bytes'] / GIB:.2f} GiB; checking chunking"
     )
-    res.update(chunking_check(n_rows, n_samples, seed))
+    res.update(chunking_check(n_rows, n_networks, seed))
     tol = 1e-6 * max(res["std_scale"], 1.0)
     res["chunking_agrees"] = (
         res["slices_max_abs_diff"] <= tol and res["unchunked_max_abs_diff"] <= tol

@@ -27,9 +27,10 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sk_hypergan import HyperGANClassifier, HyperGANRegressor
+
 from harness.methods import QUICK_EPOCHS
 from harness.results import table
-from sk_hypergan import HyperGANClassifier, HyperGANRegressor
 
 
 def _fit_score(model, X_train, y_train, X_test, y_test):

@@ -1,6 +1,6 @@
 """Prediction speed: one batched call against a Python loop over the same networks.
 
-``HyperGANRegressor.predict_uncertainty`` evaluates ``n_samples=100`` generated
+``HyperGANRegressor.predict_uncertainty`` evaluates ``n_prediction_networks=100`` generated
 networks on every row in one batched computation (first layer: one wide GEMM
 shared by all networks; later layers: one ``baddbmm`` each; rows in chunks).
 The alternative a deep-ensemble user writes is a Python loop over the same 100
@@ -31,11 +31,12 @@ import time
 import numpy as np
 import torch
 
+from sk_hypergan import HyperGANRegressor
+
 from harness import results as report
 from harness.data import synthetic_regression
 from harness.env import log, synchronize
 from harness.methods import jsonable_params
-from sk_hypergan import HyperGANRegressor
 
 N_FEATURES = 8
 HIDDEN = 50  # the default target, mlp((50,))
@@ -43,13 +44,14 @@ N_OUT = 2  # mean and raw variance
 N_NETWORKS = 100  # networks evaluated
 
 
-def make_model(n_samples, seed, fit_rows=2000, fit_epochs=2, device="cpu"):
+def make_model(n_prediction_networks, seed, fit_rows=2000, fit_epochs=2, device="cpu"):
     """A default regressor fitted briefly on synthetic data (only the timing matters)."""
     X, y = synthetic_regression(fit_rows, seed, N_FEATURES)
     # Uncalibrated (calibration=None), as the standalone networks of the loop are: the
     # answers then compare exactly; calibration is one multiplication of the result.
     est = HyperGANRegressor(
-        max_epochs=fit_epochs, n_samples=n_samples, random_state=seed, device=device,
+        max_epochs=fit_epochs, n_prediction_networks=n_prediction_networks, random_state=seed,
+        device=device,
         calibration=None,
     )
     return est.fit(X, y)
@@ -129,7 +131,7 @@ def to_markdown(results):
     lines = [
         "# Prediction speed: batched `predict_uncertainty` vs a loop over the networks",
         "",
-        f"{r['n_networks']} networks (`n_samples`), default `mlp((50,))` target, "
+        f"{r['n_networks']} networks (`n_prediction_networks`), default `mlp((50,))` target, "
         f"{N_FEATURES} features; device: {report.device_line(r)}; torch threads: "
         f"{r['environment']['torch_threads']}. "
         "Times are the minimum (median) of "
@@ -168,20 +170,20 @@ def to_markdown(results):
 
 def run(opts):
     """Time the batched call against the loop at each size on ``opts.device``."""
-    args, n_samples = opts, N_NETWORKS
+    args, n_networks = opts, N_NETWORKS
     sizes = [100, 1000] if args.quick else [100, 1000, 10000, 100000]
     repeats = 3 if args.quick else 7
 
-    log(f"fitting the model ({n_samples} prediction networks)")
-    est = make_model(n_samples, args.seed, device=args.device)
+    log(f"fitting the model ({n_networks} prediction networks)")
+    est = make_model(n_networks, args.seed, device=args.device)
     # The same networks predict averages, moved to the device once (as a user
     # keeping an ensemble on the GPU would).
-    networks = [net.to(args.device) for net in est.sample_networks(n_samples)]
+    networks = [net.to(args.device) for net in est.sample_networks(n_networks)]
     roof = [matmul_gflops(device=args.device)]
     results = {
         "benchmark": "speed_predict",
         "device": args.device,
-        "n_networks": n_samples,
+        "n_networks": n_networks,
         "n_features": N_FEATURES,
         "hidden": HIDDEN,
         "repeats": repeats,

@@ -31,12 +31,13 @@ import time
 
 import numpy as np
 
+from sk_hypergan import HyperGANRegressor
+
 from harness import results as report
 from harness.baselines import DeepEnsembleRegressor
 from harness.env import log, synchronize
 from harness.methods import jsonable_params
 from harness.reference_ensemble import BatchedEnsembleRegressor
-from sk_hypergan import HyperGANRegressor
 
 N_FEATURES = 8
 

@@ -31,11 +31,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sk_hypergan import HyperGANRegressor
+
 from harness import data as datasets_
 from harness.env import log
 from harness.results import fmt, table, yes_no
-
-from sk_hypergan import HyperGANRegressor
 
 NAME = "threads"
 SETTINGS = ("default", "one_thread", "torch_default")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from sk_hypergan.display import UncertaintyBandDisplay
 
 from harness import methods as registry

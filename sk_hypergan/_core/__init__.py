@@ -1,7 +1,7 @@
 """The pure-PyTorch HyperGAN core: no scikit-learn imports below this package.
 
 Dependency direction: ``target_network`` -> ``hypernetwork`` -> ``regularizers``;
-``losses`` and ``uncertainty`` stand alone.
+``losses`` stands alone.
 """
 
 from .hypernetwork import HyperNetwork, make_mlp

@@ -10,13 +10,18 @@ Pure PyTorch: nothing here knows about scikit-learn.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 import torch
 from torch import nn
+
+from .target_network import Params, TargetNetwork
 
 __all__ = ["make_mlp", "HyperNetwork"]
 
 
-def make_mlp(sizes, activation=nn.ELU):
+def make_mlp(sizes: Sequence[int], activation: type[nn.Module] = nn.ELU) -> nn.Sequential:
     """``nn.Sequential`` of Linear layers with ``activation`` between them.
 
     Examples
@@ -28,7 +33,7 @@ def make_mlp(sizes, activation=nn.ELU):
       (2): Linear(in_features=8, out_features=2, bias=True)
     )
     """
-    layers = []
+    layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         if i > 0:
             layers.append(activation())
@@ -37,7 +42,12 @@ def make_mlp(sizes, activation=nn.ELU):
 
 
 @torch.no_grad()
-def _standardize_last_layer(mlp, inputs, scale=1.0, eps=1e-3):
+def _standardize_last_layer(
+    mlp: nn.Sequential,
+    inputs: torch.Tensor,
+    scale: float | torch.Tensor = 1.0,
+    eps: float = 1e-3,
+) -> None:
     """Rescale ``mlp``'s last Linear so its outputs on ``inputs`` have mean 0, std ``scale``.
 
     A data-dependent initialisation (as LSUV, Mishkin & Matas 2016): the
@@ -47,7 +57,7 @@ def _standardize_last_layer(mlp, inputs, scale=1.0, eps=1e-3):
     out = mlp(inputs)
     mean, std = out.mean(0), out.std(0)
     std = std.clamp_min(eps * float(std.median().clamp_min(eps)))
-    last = mlp[-1]
+    last = cast(nn.Linear, mlp[-1])
     last.weight.div_(std[:, None])
     last.bias.sub_(mean).div_(std)
     last.weight.mul_(scale if not torch.is_tensor(scale) else scale[:, None])
@@ -92,14 +102,14 @@ class HyperNetwork(nn.Module):
 
     def __init__(
         self,
-        target,
-        noise_dim=32,
-        latent_dim=32,
-        mixer_hidden=(128,),
-        generator_hidden=(128,),
-        use_mixer=True,
-        n_init_samples=1024,
-    ):
+        target: TargetNetwork,
+        noise_dim: int = 32,
+        latent_dim: int = 32,
+        mixer_hidden: Sequence[int] = (128,),
+        generator_hidden: Sequence[int] = (128,),
+        use_mixer: bool = True,
+        n_init_samples: int = 1024,
+    ) -> None:
         super().__init__()
         self.target = target
         self.n_layers = len(target.layers)
@@ -107,14 +117,16 @@ class HyperNetwork(nn.Module):
         self.use_mixer = use_mixer
         code_dim = self.n_layers * latent_dim
         self.noise_dim = noise_dim if use_mixer else code_dim
-        self.mixer = make_mlp([noise_dim, *mixer_hidden, code_dim]) if use_mixer else None
+        self.mixer: nn.Sequential | None = (
+            make_mlp([noise_dim, *mixer_hidden, code_dim]) if use_mixer else None
+        )
         self.generators = nn.ModuleList(
             make_mlp([latent_dim, *generator_hidden, layer.numel]) for layer in target.layers
         )
         self._initialize(n_init_samples)
 
     @torch.no_grad()
-    def _initialize(self, n_samples):
+    def _initialize(self, n_samples: int) -> None:
         noise = self.sample_noise(n_samples)
         if self.mixer is not None:
             # Codes start standardised, i.e. matched in mean and scale to the
@@ -122,29 +134,32 @@ class HyperNetwork(nn.Module):
             _standardize_last_layer(self.mixer, noise)
         codes = self.codes(noise)
         for i, (layer, gen) in enumerate(zip(self.target.layers, self.generators)):
-            scale = torch.cat(
-                [torch.full((n,), s) for n, s in zip(layer.numels, layer.init_stds)]
-            )
-            _standardize_last_layer(gen, codes[:, i], scale=scale)
+            scale = torch.cat([torch.full((n,), s) for n, s in zip(layer.numels, layer.init_stds)])
+            _standardize_last_layer(cast(nn.Sequential, gen), codes[:, i], scale=scale)
 
-    def sample_noise(self, n, generator=None, device=None):
+    def sample_noise(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: str | torch.device | None = None,
+    ) -> torch.Tensor:
         """Draw ``n`` noise vectors ``s ~ N(0, I)`` (on the CPU first, for
         reproducibility across devices, then moved to ``device``)."""
         noise = torch.randn(n, self.noise_dim, generator=generator)
         device = device if device is not None else next(self.parameters()).device
         return noise.to(device)
 
-    def codes(self, noise):
+    def codes(self, noise: torch.Tensor) -> torch.Tensor:
         """Per-layer codes ``z = Q(s)``, shape ``(B, n_layers, latent_dim)``."""
         z = self.mixer(noise) if self.mixer is not None else noise
         return z.reshape(noise.shape[0], self.n_layers, self.latent_dim)
 
-    def generate(self, codes):
+    def generate(self, codes: torch.Tensor) -> Params:
         """Parameters of ``B`` networks from their codes: ``{name: (B, *shape)}``."""
         flats = [gen(codes[:, i]) for i, gen in enumerate(self.generators)]
         return self.target.unflatten(flats)
 
-    def forward(self, X, noise):
+    def forward(self, X: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Outputs ``(B, n_rows, n_outputs)`` of the networks generated from ``noise``,
         and their codes ``(B, n_layers, latent_dim)``."""
         codes = self.codes(noise)

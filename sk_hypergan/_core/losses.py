@@ -22,7 +22,7 @@ __all__ = ["gaussian_head", "GaussianNLLLoss", "CrossEntropyLoss", "MIN_VARIANCE
 MIN_VARIANCE = 1e-6
 
 
-def gaussian_head(out, dim=-1):
+def gaussian_head(out: torch.Tensor, dim: int = -1) -> tuple[torch.Tensor, torch.Tensor]:
     """Split outputs ``(..., 2 * k)`` into mean ``(..., k)`` and variance ``(..., k)``.
 
     The variance goes through a softplus, the usual heteroscedastic head of
@@ -45,7 +45,9 @@ class GaussianNLLLoss(nn.Module):
     0.7357
     """
 
-    def forward(self, out, y, sample_weight=None):
+    def forward(
+        self, out: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Mean NLL; with ``sample_weight`` (``(n_rows,)``), the weighted mean
         over rows ``sum_i w_i l_i / sum_i w_i`` of the per-row NLL ``l_i``
         (averaged over networks and outputs), as scikit-learn's MLPs weigh
@@ -67,7 +69,9 @@ class GaussianNLLLoss(nn.Module):
             return _gaussian_nll(mean, y, var).mean()
         return _weighted_mean(_gaussian_nll(mean, y, var).mean(dim=(0, 2)), sample_weight)
 
-    def ensemble_loss(self, out, y, sample_weight=None):
+    def ensemble_loss(
+        self, out: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """NLL per point of the ensemble's predictive mixture (what is scored
         on held-out data), ``-log mean_b N(y | mean_b, var_b)``, per output.
 
@@ -83,7 +87,7 @@ class GaussianNLLLoss(nn.Module):
         log_p = -_gaussian_nll(mean, y.reshape(1, y.shape[0], -1), var)
         return _neg_log_mean_exp(log_p.sum(-1), sample_weight) / mean.shape[-1]
 
-    def disagreement(self, out):
+    def disagreement(self, out: torch.Tensor) -> torch.Tensor:
         """How much the networks disagree, in ``[0, 1)``: per row and output, the
         epistemic share of the predictive variance, ``var_b(mean_b) /
         (var_b(mean_b) + mean_b(var_b))``, averaged. As a reward it can also
@@ -113,7 +117,9 @@ class CrossEntropyLoss(nn.Module):
     1.0986
     """
 
-    def forward(self, logits, y, sample_weight=None):
+    def forward(
+        self, logits: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Mean cross-entropy; with ``sample_weight`` (``(n_rows,)``), the
         weighted mean over rows of the per-row loss (averaged over networks)."""
         B, n, c = logits.shape
@@ -122,7 +128,9 @@ class CrossEntropyLoss(nn.Module):
         per_row = F.cross_entropy(logits.reshape(B * n, c), y.repeat(B), reduction="none")
         return _weighted_mean(per_row.view(B, n).mean(0), sample_weight)
 
-    def ensemble_loss(self, logits, y, sample_weight=None):
+    def ensemble_loss(
+        self, logits: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Log loss of the ensemble's mean probabilities, ``-log mean_b p_b(y)``.
 
         Examples
@@ -137,7 +145,7 @@ class CrossEntropyLoss(nn.Module):
         log_p = log_p.gather(-1, y.reshape(1, -1, 1).expand(logits.shape[0], -1, 1))
         return _neg_log_mean_exp(log_p.squeeze(-1), sample_weight)
 
-    def disagreement(self, logits):
+    def disagreement(self, logits: torch.Tensor) -> torch.Tensor:
         """How much the networks disagree: the mutual information between the
         prediction and the network (entropy of the mean probabilities minus
         the mean entropy), averaged over rows; in ``[0, log n_classes]``.
@@ -159,7 +167,7 @@ class CrossEntropyLoss(nn.Module):
         return (total - expected).mean()
 
 
-def _gaussian_nll(mean, y, var):
+def _gaussian_nll(mean: torch.Tensor, y: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
     """Elementwise ``-log N(y | mean, var)`` (broadcasting). The same value as
     ``F.gaussian_nll_loss(..., full=True, reduction="none")``, without its
     input checks (one of which reads a tensor back every step); the variance
@@ -170,14 +178,16 @@ def _gaussian_nll(mean, y, var):
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def _neg_log_mean_exp(log_p, sample_weight=None):
+def _neg_log_mean_exp(
+    log_p: torch.Tensor, sample_weight: torch.Tensor | None = None
+) -> torch.Tensor:
     """``-mean_rows log mean_b exp(log_p)`` for ``log_p`` of shape ``(B, n_rows)``
     (the mean over rows weighted by ``sample_weight`` when given)."""
     per_row = torch.logsumexp(log_p, dim=0) - math.log(log_p.shape[0])
     return -(per_row.mean() if sample_weight is None else _weighted_mean(per_row, sample_weight))
 
 
-def _weighted_mean(values, sample_weight):
+def _weighted_mean(values: torch.Tensor, sample_weight: torch.Tensor) -> torch.Tensor:
     """``sum(w * values) / sum(w)`` over rows; 0 for a batch whose weights are
     all zero (such rows carry no information, as if they were not there)."""
     w = sample_weight.to(values.dtype)

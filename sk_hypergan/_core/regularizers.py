@@ -1,10 +1,10 @@
 """Diversity regularisers on the code space: a GAN discriminator or a MINE term.
 
 Both keep the mixer ``Q`` from collapsing all codes onto one maximum-likelihood
-solution. Each offers ``loss`` (its own training objective, on detached codes),
-``generator_loss`` (the term added, times ``beta``, to the mixer's objective)
-and ``losses`` (both from one forward pass, for a training step that
-backpropagates each into its own parameters).
+solution. Each is built by ``from_hypernetwork`` and offers ``losses``: from
+one forward pass, the term added (times ``beta``) to the mixer's objective and
+the regulariser's own training objective, for a training step that
+backpropagates each into its own parameters.
 
 Pure PyTorch: nothing here knows about scikit-learn.
 """
@@ -12,12 +12,17 @@ Pure PyTorch: nothing here knows about scikit-learn.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .hypernetwork import make_mlp
+from .hypernetwork import HyperNetwork
+
+#: Spectrally normalised weights and biases of a :class:`LipschitzMLP`, one pair per layer.
+Weights = list[tuple[torch.Tensor, torch.Tensor]]
 
 
 class LipschitzMLP(nn.Module):
@@ -43,18 +48,22 @@ class LipschitzMLP(nn.Module):
     torch.Size([5, 1])
     """
 
-    def __init__(self, sizes):
+    def __init__(self, sizes: Sequence[int]) -> None:
         super().__init__()
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self._linears()):
             u = F.normalize(torch.randn(layer.out_features), dim=0)
             self.register_buffer(f"u{i}", u)
 
-    def normalized(self):
+    def _linears(self) -> Iterable[nn.Linear]:
+        """``self.layers``, typed as the ``nn.Linear`` layers they are."""
+        return cast(Iterable[nn.Linear], self.layers)
+
+    def normalized(self) -> Weights:
         """``[(W_i / sigma_i, b_i)]``; in training mode one power iteration
         updates each ``u_i`` first."""
-        out = []
-        for i, layer in enumerate(self.layers):
+        out: Weights = []
+        for i, layer in enumerate(self._linears()):
             W, u = layer.weight, getattr(self, f"u{i}")
             with torch.no_grad():
                 v = F.normalize(W.t() @ u, dim=0)
@@ -65,7 +74,7 @@ class LipschitzMLP(nn.Module):
             out.append((W / sigma, layer.bias))
         return out
 
-    def forward(self, x, weights=None):
+    def forward(self, x: torch.Tensor, weights: Weights | None = None) -> torch.Tensor:
         weights = self.normalized() if weights is None else weights
         for i, (W, b) in enumerate(weights):
             if i:
@@ -86,49 +95,49 @@ class CodeDiscriminator(nn.Module):
 
     Parameters
     ----------
-    noise_dim : int
-        Dimension of the noise (unused; the signature is shared with MINE).
     latent_dim : int
         Dimension of a per-layer code.
-    n_layers : int
-        Number of per-layer codes (unused; the signature is shared with MINE).
     hidden : tuple of int, default=(64, 64)
         Hidden sizes.
 
     Examples
     --------
     >>> import torch
-    >>> d = CodeDiscriminator(noise_dim=8, latent_dim=4, n_layers=2)
-    >>> codes = torch.randn(10, 2, 4)
-    >>> bool(d.loss(torch.randn(10, 8), codes) > 0)
-    True
+    >>> d = CodeDiscriminator(latent_dim=4)
+    >>> generator_loss, own_loss = d.losses(None, torch.randn(10, 2, 4))
+    >>> bool(generator_loss > 0), bool(own_loss > 0)
+    (True, True)
     """
 
     #: One backward pass of the sum of ``losses`` trains both sides correctly.
     separable = True
 
-    def __init__(self, noise_dim, latent_dim, n_layers, hidden=(64, 64)):
+    def __init__(self, latent_dim: int, hidden: Sequence[int] = (64, 64)) -> None:
         super().__init__()
         self.net = LipschitzMLP([latent_dim, *hidden, 1])
 
-    def forward(self, codes):
+    @classmethod
+    def from_hypernetwork(
+        cls, hyper: HyperNetwork, hidden: Sequence[int] = (64, 64)
+    ) -> CodeDiscriminator:
+        """The discriminator for ``hyper``'s per-layer codes."""
+        return cls(latent_dim=hyper.latent_dim, hidden=hidden)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        """Logit of "drawn from the prior" for each code ``(..., latent_dim)``."""
         return self.net(codes).squeeze(-1)
 
-    def loss(self, noise, codes):
-        return self.losses(noise, codes.detach())[1]
-
-    def generator_loss(self, noise, codes):
-        fake = self(codes)
-        return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
-
-    def losses(self, noise, codes):
+    def losses(
+        self, noise: torch.Tensor | None, codes: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(generator_loss, loss)`` whose sum has the right gradients for both
         players: the mixer's term sees ``D`` with its weights detached, ``D``'s
         term sees the codes detached, so one ``backward`` of
         ``data_loss + beta * generator_loss + loss`` sends each term to its own
         parameters only (the alternating updates of Eq. 2, both scored on the
         codes before this step's updates). One spectral-norm power iteration
-        serves both terms."""
+        serves both terms. ``noise`` is unused (the signature is shared with
+        :class:`MINEStatistics`)."""
         weights = self.net.normalized()
         frozen = [(W.detach(), b.detach()) for W, b in weights]
         fake_for_mixer = self.net(codes, frozen).squeeze(-1)
@@ -148,8 +157,8 @@ class MINEStatistics(nn.Module):
     Donsker-Varadhan bound (Belghazi et al. 2018, Eq. 10)
     ``I(s; z) >= E_joint[T] - log E_marginal[exp T]``, the marginal pairs
     made by shuffling the codes. ``T`` maximises the bound; the mixer
-    maximises it too (``generator_loss`` is ``-I``), so distinct noise keeps
-    distinct codes.
+    maximises it too (its term in ``losses`` is ``-I``), so distinct noise
+    keeps distinct codes.
 
     Parameters
     ----------
@@ -170,11 +179,27 @@ class MINEStatistics(nn.Module):
     torch.Size([])
     """
 
-    def __init__(self, noise_dim, latent_dim, n_layers, hidden=(64, 64)):
+    def __init__(
+        self, noise_dim: int, latent_dim: int, n_layers: int, hidden: Sequence[int] = (64, 64)
+    ) -> None:
         super().__init__()
         self.net = LipschitzMLP([noise_dim + n_layers * latent_dim, *hidden, 1])
 
-    def mutual_information(self, noise, codes):
+    @classmethod
+    def from_hypernetwork(
+        cls, hyper: HyperNetwork, hidden: Sequence[int] = (64, 64)
+    ) -> MINEStatistics:
+        """The statistics network for ``hyper``'s noise and per-layer codes."""
+        return cls(
+            noise_dim=hyper.noise_dim,
+            latent_dim=hyper.latent_dim,
+            n_layers=hyper.n_layers,
+            hidden=hidden,
+        )
+
+    def mutual_information(self, noise: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """Donsker-Varadhan lower bound on ``I(s; z)`` from a batch of noise
+        ``(B, noise_dim)`` and its codes ``(B, n_layers, latent_dim)``."""
         z = codes.reshape(codes.shape[0], -1)
         weights = self.net.normalized()  # one power iteration for both passes
         joint = self.net(torch.cat([noise, z], dim=1), weights).squeeze(-1)
@@ -182,17 +207,11 @@ class MINEStatistics(nn.Module):
         marginal = self.net(torch.cat([noise, shuffled], dim=1), weights).squeeze(-1)
         return joint.mean() - (torch.logsumexp(marginal, 0) - math.log(marginal.shape[0]))
 
-    def loss(self, noise, codes):
-        return -self.mutual_information(noise, codes.detach())
-
-    def generator_loss(self, noise, codes):
-        return -self.mutual_information(noise, codes)
-
     #: Both sides maximise the same bound: the two terms are backpropagated
     #: separately (into the mixer, times beta, and into ``T``).
     separable = False
 
-    def losses(self, noise, codes):
+    def losses(self, noise: torch.Tensor, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(generator_loss, loss)`` from one estimate: both maximise the
         bound, so they are the same value (backpropagated into the mixer and
         into ``T`` respectively)."""
@@ -200,4 +219,8 @@ class MINEStatistics(nn.Module):
         return negative_mi, negative_mi
 
 
-REGULARIZERS = {"discriminator": CodeDiscriminator, "mine": MINEStatistics}
+#: ``regularizer`` name -> class; each is built with ``from_hypernetwork(hyper, hidden)``.
+REGULARIZERS: dict[str, type[CodeDiscriminator] | type[MINEStatistics]] = {
+    "discriminator": CodeDiscriminator,
+    "mine": MINEStatistics,
+}

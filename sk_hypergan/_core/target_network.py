@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -41,20 +43,24 @@ class LayerSpec:
     """
 
     name: str
-    param_names: tuple
-    shapes: tuple
-    init_stds: tuple
+    param_names: tuple[str, ...]
+    shapes: tuple[torch.Size, ...]
+    init_stds: tuple[float, ...]
 
     @property
-    def numels(self):
+    def numels(self) -> tuple[int, ...]:
         return tuple(math.prod(s) for s in self.shapes)
 
     @property
-    def numel(self):
+    def numel(self) -> int:
         return sum(self.numels)
 
 
-def _init_std(param, fan_in):
+#: Generated parameters: name -> tensor ``(B, *shape)``, one slice per network.
+Params = dict[str, torch.Tensor]
+
+
+def _init_std(param: torch.Tensor, fan_in: int) -> float:
     """Scale of a parameter under its module's default initialisation.
 
     The empirical std of the freshly initialised tensor respects whatever
@@ -95,7 +101,7 @@ class TargetNetwork:
     torch.Size([5, 7, 2])
     """
 
-    def __init__(self, module, n_features_in=None):
+    def __init__(self, module: nn.Module, n_features_in: int | None = None) -> None:
         if not isinstance(module, nn.Module):
             raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}.")
         buffers = [name for name, _ in module.named_buffers()]
@@ -125,7 +131,7 @@ class TargetNetwork:
         self.layers = self._group_layers(params)
         self.max_width = self._max_width(n_features_in)
 
-    def _max_width(self, n_features_in):
+    def _max_width(self, n_features_in: int | None) -> int:
         """Largest activation (values per row) inside the network, from a dry run.
 
         Prediction sizes its row chunks with it, so memory stays bounded.
@@ -146,10 +152,10 @@ class TargetNetwork:
         return max(widths)
 
     @staticmethod
-    def _group_layers(named_params):
+    def _group_layers(named_params: list[tuple[str, nn.Parameter]]) -> tuple[LayerSpec, ...]:
         # One generator per owning submodule (weight and bias together), as in
         # the paper's one-generator-per-layer design.
-        groups = {}
+        groups: dict[str, list[tuple[str, nn.Parameter]]] = {}
         for name, param in named_params:
             owner = name.rpartition(".")[0]
             groups.setdefault(owner, []).append((name, param))
@@ -168,25 +174,25 @@ class TargetNetwork:
         return tuple(layers)
 
     @property
-    def param_shapes(self):
+    def param_shapes(self) -> dict[str, torch.Size]:
         """dict: parameter name -> shape (without the network axis)."""
         return {n: s for layer in self.layers for n, s in zip(layer.param_names, layer.shapes)}
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         """int: number of generated parameters per network."""
         return sum(layer.numel for layer in self.layers)
 
-    def unflatten(self, flat_layers):
+    def unflatten(self, flat_layers: list[torch.Tensor]) -> Params:
         """Split per-layer flat vectors ``(B, numel)`` into named parameters."""
         params = {}
         for layer, flat in zip(self.layers, flat_layers):
-            chunks = torch.split(flat, layer.numels, dim=-1)
+            chunks = torch.split(flat, list(layer.numels), dim=-1)
             for name, shape, chunk in zip(layer.param_names, layer.shapes, chunks):
                 params[name] = chunk.reshape(flat.shape[0], *shape)
         return params
 
-    def forward(self, params, X):
+    def forward(self, params: Params, X: torch.Tensor) -> torch.Tensor:
         """Evaluate ``B`` networks on the same rows.
 
         Parameters
@@ -202,23 +208,20 @@ class TargetNetwork:
         """
         return vmap(self._forward_one, in_dims=(0, None))(params, X)
 
-    def _forward_one(self, params, X):
+    def _forward_one(self, params: Params, X: torch.Tensor) -> torch.Tensor:
         return functional_call(self.module, params, (X,))
 
     @torch.no_grad()
-    def forward_chunks(self, params, chunks):
+    def forward_chunks(
+        self, params: Params, chunks: Iterable[torch.Tensor]
+    ) -> Iterator[torch.Tensor]:
         """Yield :meth:`forward` on each tensor of rows in ``chunks`` (an
         iterable), without autograd; subclasses may reuse memory between
         chunks."""
         for X in chunks:
             yield self.forward(params, X)
 
-    def forward_looped(self, params, X):
-        """Reference implementation: a Python loop over networks (tests only)."""
-        n = next(iter(params.values())).shape[0]
-        return torch.stack([self._forward_one({k: v[i] for k, v in params.items()}, X) for i in range(n)])
-
-    def to_module(self, params, index):
+    def to_module(self, params: Params, index: int) -> nn.Module:
         """A standalone copy of the template holding network ``index``'s parameters."""
         module = copy.deepcopy(self.module)
         state = {name: params[name][index].detach().cpu().clone() for name in self.param_shapes}
@@ -243,27 +246,34 @@ class MLPNetwork(TargetNetwork):
     template : torch.nn.Module
         ``nn.Sequential`` alternating ``nn.Linear`` layers and activations;
         it fixes the layout and is what :meth:`to_module` copies.
-    activation : callable
+    activation : torch.nn.Module
         The same elementwise activation as in ``template``, applied between
         layers by the fast path.
     """
 
-    def __init__(self, template, activation):
-        super().__init__(template, n_features_in=template[0].in_features)
+    def __init__(self, template: nn.Sequential, activation: nn.Module) -> None:
+        super().__init__(template, n_features_in=cast(nn.Linear, template[0]).in_features)
         self.activation = activation
         # In-place twin of the activation (when the module has one), for
         # evaluation without autograd: no new activation tensor per layer.
-        self._activation_inplace = None
+        self._activation_inplace: nn.Module | None = None
         if isinstance(getattr(activation, "inplace", None), bool):
-            self._activation_inplace = copy.copy(activation)
-            self._activation_inplace.inplace = True
+            twin: Any = copy.copy(activation)
+            twin.inplace = True
+            self._activation_inplace = twin
 
-    def forward(self, params, X, _buffers=None, _sparse_weight=None):
+    def forward(
+        self,
+        params: Params,
+        X: torch.Tensor,
+        _buffers: list[torch.Tensor] | None = None,
+        _sparse_weight: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Outputs ``(B, n_rows, n_outputs)`` of the ``B`` networks on ``X``: a
         dense tensor, or a sparse CSR one (``torch.sparse_csr_tensor``), whose
         first layer is then a sparse-dense product (with ``_sparse_weight``,
         :meth:`_first_weight_t`, computed once for many chunks)."""
-        h = None
+        h: torch.Tensor | None = None
         n_layers = len(self.layers)
         for i, layer in enumerate(self.layers):
             W = params[layer.param_names[0]]  # (B, out, in), nn.Linear layout
@@ -290,24 +300,28 @@ class MLPNetwork(TargetNetwork):
             else:
                 h = torch.baddbmm(b[:, :, None], W, h, out=out)  # (B, out, N)
             if i < n_layers - 1:
-                act = getattr(self, "_activation_inplace", None)
+                act = self._activation_inplace
                 if act is None or (torch.is_grad_enabled() and h.requires_grad):
                     act = self.activation
                 h = act(h)
+        assert h is not None  # the template has at least one layer
         return h.transpose(1, 2)
 
     @torch.no_grad()
-    def forward_chunks(self, params, chunks):
+    def forward_chunks(
+        self, params: Params, chunks: Iterable[torch.Tensor]
+    ) -> Iterator[torch.Tensor]:
         # The hidden activations of every chunk go to the same two buffers
         # (alternating between layers): no large allocation, and none of its
         # page faults, per chunk. The outputs are new tensors.
-        buffers, weight_t = [], None
+        buffers: list[torch.Tensor] = []
+        weight_t = None
         for X in chunks:
             if X.layout is torch.sparse_csr and weight_t is None:
                 weight_t = self._first_weight_t(params)
             yield self.forward(params, X, _buffers=buffers, _sparse_weight=weight_t)
 
-    def _first_weight_t(self, params):
+    def _first_weight_t(self, params: Params) -> torch.Tensor:
         """The first layer's weights of all networks as one row-major
         ``(in, B * out)`` matrix, the right operand of a sparse ``X``'s product
         (a transposed view would be copied by every product)."""
@@ -315,7 +329,9 @@ class MLPNetwork(TargetNetwork):
         return W.reshape(-1, W.shape[-1]).T.contiguous()
 
 
-def _buffer(buffers, k, shape, like):
+def _buffer(
+    buffers: list[torch.Tensor], k: int, shape: tuple[int, ...], like: torch.Tensor
+) -> torch.Tensor:
     """A ``shape`` view of the ``k``-th reusable buffer, grown when too small."""
     size = math.prod(shape)
     while len(buffers) <= k:
