@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -431,6 +431,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         >>> reg.sample_y(X[:4], n_samples=7).shape
         (4, 7)
         """
+        check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
         network_seed = int(rng.randint(np.iinfo(np.int32).max))
         loc, scale = torch.from_numpy(self._y_mean), torch.from_numpy(self._y_scale)
