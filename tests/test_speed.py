@@ -15,8 +15,10 @@ from sk_hypergan._net import _BatchDataset, _collate
 from sk_hypergan.targets import mlp
 
 from _oracles import forward_looped
+from conftest import FAST as SHARED
 
-FAST = dict(max_epochs=3, n_networks=8, n_prediction_networks=12, random_state=0)
+# Shorter fits; 12 prediction networks size the chunks tested below.
+FAST = {**SHARED, "max_epochs": 3, "n_prediction_networks": 12}
 
 
 @pytest.mark.parametrize("hidden", [(), (7,), (16, 8, 5)])
