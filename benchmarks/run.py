@@ -6,10 +6,20 @@
     python benchmarks/run.py --check           # stale results (exit 1 if a quoted one is)
     python benchmarks/run.py --render          # regenerate the blocks README / docs quote
     python benchmarks/run.py uci --merge a b   # uci_a.json + uci_b.json -> uci.json
+    python benchmarks/run.py uci --replace h   # uci_h.json's methods into uci.json
 
 A long suite can run in parts, one process per core: ``uci --datasets boston wine --tag
 a`` and ``uci --datasets naval --tag b``; ``--merge a b`` then joins the parts' data sets
 into one result (all parts must come from the same package source) and removes the parts.
+
+After a change to the package only, ``uci --methods hypergan --tag h`` re-runs HyperGAN
+alone and ``uci --replace h`` puts its rows into ``uci.json`` in place of the old ones,
+keeping the peers' rows. It refuses unless what the peers' rows depend on is unchanged
+since the run that wrote them: the benchmark harness (where every method is fitted and
+scored) and the bundled data (``benchmarks_digest``, recorded by every run; for a file
+older than that record, ``git diff`` against the commit it records), the kept methods'
+specs, the suite's configuration and every library version. The result says which rows
+were kept and from which run.
 
 Each run writes ``<out>/<name>[_quick].json`` (every number, the configuration and the
 environment: versions, git commit, dirty flag, thread count and the digest of the
@@ -20,6 +30,7 @@ checkout is imported (the repository root goes first on ``sys.path``).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import json
 import sys
@@ -37,6 +48,26 @@ SUITES = (
     "default_credit", "ablations", "speed_train", "speed_predict", "scaling", "threads",
     "sparse",
 )
+
+
+BENCHMARKS_DIR = HERE
+#: What the peers' rows depend on besides the libraries and their specs: the harness
+#: (data loading, the peers' implementations, fitting and scoring) and the bundled data.
+PEER_SOURCES = ("harness", "data")
+
+
+def benchmarks_digest(root=BENCHMARKS_DIR):
+    """SHA-1 over what the peers' rows are computed by: ``benchmarks/harness`` (data
+    loading, the peers' implementations, fitting and scoring) and ``benchmarks/data``,
+    every file. Equal digests, method specs and library versions mean a peer's rows
+    would come out the same, so a re-run of HyperGAN alone may keep them (``--replace``)."""
+    root = Path(root)
+    paths = [p for d in PEER_SOURCES for p in (root / d).rglob("*") if p.is_file()]
+    digest = hashlib.sha1()
+    for path in sorted(p for p in paths if "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def suite(name):
@@ -80,6 +111,9 @@ def parse_args(argv=None):
                        help="rewrite the marked result blocks of README.md and docs/")
     group.add_argument("--merge", nargs="+", metavar="TAG", default=None,
                        help="join the data sets of <name>_<TAG>.json parts into <name>.json")
+    group.add_argument("--replace", metavar="TAG", default=None,
+                       help="put the methods run in <name>_<TAG>.json into <name>.json, "
+                            "keeping the other methods' rows (their code must be unchanged)")
     args = parser.parse_args(argv)
     if args.splits is not None:
         args.splits = sorted({s for group_ in args.splits for s in group_})
@@ -97,7 +131,20 @@ def environment_lines(environment):
         f"- sk_hypergan source SHA-1: `{e['sk_hypergan_source_sha1']}`",
         f"- Python {e['python']} on {e['platform']}; torch threads: {e['torch_threads']}"
         + (f"; GPU: {e['cuda_device']}" if e.get("cuda_device") else ""),
-        "- " + ", ".join(f"{k} {v}" for k, v in e["versions"].items() if v), "",
+        "- " + ", ".join(f"{k} {v}" for k, v in e["versions"].items() if v),
+        *_reused_lines(e.get("reused")), "",
+    ]
+
+
+def _reused_lines(reused):
+    if not reused:
+        return []
+    source = reused["from"]
+    return [
+        f"- rows of {', '.join(f'`{m}`' for m in reused['methods'])} kept from the run of "
+        f"{source['date_utc']} (git {source['git_commit']}, command `{source['command']}`): "
+        "the harness, data, specs and library versions they depend on are unchanged "
+        f"({reused['unchanged_because']}); every other row is from this run"
     ]
 
 
@@ -105,6 +152,7 @@ def run_suite(name, args, argv=None):
     """Run one suite and write its results; return the results dict."""
     module = suite(name)
     environment = env.environment(argv)  # the code at the start of the run
+    environment["benchmarks_source_sha1"] = benchmarks_digest()
     env.log(f"[{name}] running{' (quick)' if args.quick else ''}")
     start = time.perf_counter()
     out = module.run(args)
@@ -142,6 +190,74 @@ def merge(name, tags, out_dir):
     return 0
 
 
+def _peers_unchanged(base, kept):
+    """Why the rows of ``kept`` in ``base`` may be kept (raises SystemExit if they may not):
+    the harness and data are unchanged since their run, and so are their specs."""
+    from harness import methods as registry
+
+    changed = [m for m in kept if base["methods"].get(m) != registry.REGISTRY[m].spec]
+    if changed:
+        raise SystemExit(f"the spec of {changed} changed; re-run every method")
+    recorded = base["environment"].get("benchmarks_source_sha1")
+    if recorded is not None:
+        if recorded != benchmarks_digest():
+            raise SystemExit("the harness or data changed since the kept rows' run; "
+                             "re-run every method")
+        return f"benchmarks digest `{recorded[:12]}`"
+    commit = base["environment"]["git_commit"]
+    paths = [f"benchmarks/{d}" for d in PEER_SOURCES]
+    diff = env._git("diff", "--stat", commit, "--", *paths)
+    if diff is None or diff:
+        raise SystemExit(f"{paths} differ from commit {commit} (or git is missing); "
+                         "re-run every method")
+    return f"`git diff {commit[:12]}` of {' and '.join(paths)} is empty"
+
+
+def replace(name, tag, out_dir):
+    """Put the methods of ``<name>_<tag>.json`` into ``<name>.json`` in place of their old
+    rows, keeping the other methods' rows (and saying so); remove the part."""
+    base, part = results.load(name, out_dir), results.load(f"{name}_{tag}", out_dir)
+    if base is None or part is None:
+        raise SystemExit(f"--replace needs {name}.json and {name}_{tag}.json")
+    new, config = part["config"]["methods"], base["config"]
+    def same(key):
+        a, b = config.get(key), part["config"].get(key)
+        return sorted(a) == sorted(b) if key == "datasets" else a == b
+
+    for key in set(config) | set(part["config"]):
+        if key != "methods" and not same(key):
+            raise SystemExit(f"{name}: the runs differ in {key!r}; re-run every method")
+    if base["environment"]["versions"] != part["environment"]["versions"]:
+        raise SystemExit(f"{name}: library versions differ; re-run every method")
+    if base["environment"]["git_commit"] is None:
+        raise SystemExit(f"{name}: the kept rows' run records no git commit")
+    kept = [m for m in config["methods"] if m not in new]
+    previous = base["environment"].get("reused")
+    if previous and set(kept) <= set(previous["methods"]):
+        source = previous["from"]  # the kept rows' own run, not the last replacement
+    else:
+        source = {k: base["environment"][k] for k in ("date_utc", "git_commit", "command")}
+    reused = {"methods": kept, "from": source,
+              "unchanged_because": _peers_unchanged(base, kept)}
+    out = dict(part)
+    out["config"] = {**config, "methods": list(config["methods"])}
+    out["methods"] = {m: (part if m in new else base)["methods"][m] for m in config["methods"]}
+    out["datasets"] = {}
+    for ds, entry in base["datasets"].items():
+        fresh = part["datasets"][ds]
+        out["datasets"][ds] = {**entry, **{k: v for k, v in fresh.items() if k != "methods"},
+                               "methods": {m: (fresh if m in new else entry)["methods"][m]
+                                           for m in config["methods"]}}
+    out["environment"] = {**part["environment"], "reused": reused}
+    markdown = suite(name).to_markdown(out) + "\n" + "\n".join(
+        environment_lines(out["environment"]))
+    paths = results.write(out, markdown, out_dir, results.stem(name))
+    for ext in ("json", "md"):
+        (out_dir / f"{name}_{tag}.{ext}").unlink()
+    env.log(f"[{name}] {', '.join(new)} from {tag} replaced in {paths[0]}; kept {', '.join(kept)}")
+    return 0
+
+
 def check():
     """Print stale result files; 1 when README.md / docs quote one of them, else 0."""
     stale = results.stale_results()
@@ -176,6 +292,10 @@ def main(argv=None):
         if len(names) != 1:
             raise SystemExit("--merge takes one suite name")
         return merge(names[0], args.merge, args.out)
+    if args.replace:
+        if len(names) != 1:
+            raise SystemExit("--replace takes one suite name")
+        return replace(names[0], args.replace, args.out)
     if not names:
         raise SystemExit("name a benchmark (or 'all'); --list shows them")
     env.set_threads(args.threads)

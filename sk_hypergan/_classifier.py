@@ -25,22 +25,10 @@ def _entropy(p):
     return torch.special.entr(p).sum(dim=-1)
 
 
+#: Words that differ inside the shared entries (``_docstrings.SHARED``).
+_PHRASES = {"disagreement": "the mutual information (epistemic entropy)"}
 #: The classifier's own parameter documentation (the rest: ``_docstrings.SHARED``).
 _PARAMETERS = dict(
-    mixup_diversity="""\
-mixup_diversity : float or "auto", default="auto"
-    Weight of a reward for the networks disagreeing *away from* the
-    training rows: each step, the mutual information (epistemic entropy) of
-    the networks near the midpoints of random pairs of the batch's rows
-    (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on
-    rows whose features are shuffled independently across the batch is
-    subtracted from the loss. The data pin the networks down on the rows
-    themselves; between and off them, this keeps them apart, so their
-    disagreement flags inputs unlike the training data. 0 turns it off.
-    "auto" is 0.3 for the classifier (OOD detection,
-    ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
-    measured on the UCI benchmark).
-""",
     batch_size="""\
 batch_size : int or "auto", default="auto"
     Rows per training step. "auto" gives about 32 steps per epoch with
@@ -90,7 +78,7 @@ class_weight : dict, "balanced" or None, default=None
 )
 
 
-@fill_parameters(**_PARAMETERS)
+@fill_parameters(_PHRASES, **_PARAMETERS)
 class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     """HyperGAN classifier: a learned distribution of softmax networks.
 
@@ -98,8 +86,9 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     into the weights of a target network, and a discriminator on the codes
     keeps the generated networks diverse (Ratzlaff & Fuxin, ICML 2019). Each
     generated network outputs class logits and is trained on the
-    cross-entropy; ``predict_proba`` averages the softmax of ``n_samples``
-    networks drawn once at fit time, so predictions are deterministic.
+    cross-entropy; ``predict_proba`` averages the softmax of
+    ``n_prediction_networks`` networks drawn once at fit time, so predictions
+    are deterministic.
 
     Parameters
     ----------

@@ -65,7 +65,20 @@ regularizer : {"discriminator", "mine"}, default="discriminator"
 beta : float, default=1.0
     Weight of the diversity term in the mixer's objective; 0 turns it off.
 """,
-    "mixup_diversity": None,  # per estimator
+    "mixup_diversity": """\
+mixup_diversity : float or "auto", default="auto"
+    Weight of a reward for the networks disagreeing *away from* the
+    training rows: each step, {disagreement} of
+    the networks near the midpoints of random pairs of the batch's rows
+    (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on
+    rows whose features are shuffled independently across the batch is
+    subtracted from the loss. The data pin the networks down on the rows
+    themselves; between and off them, this keeps them apart, so their
+    disagreement flags inputs unlike the training data. 0 turns it off.
+    "auto" is 0.3 for the classifier (OOD detection,
+    ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
+    measured on the UCI benchmark).
+""",
     "max_epochs": """\
 max_epochs : int, default=200
     Most training epochs (fewer when early stopping ends the fit).
@@ -143,15 +156,25 @@ n_threads : int or None, default=1
 }
 
 
-def fill_parameters(**specific: str):
+def _filled(text: str, phrases: dict[str, str]) -> str:
+    """``text`` with each ``{field}`` of ``phrases`` replaced (``str.format``
+    would trip on the braces of option sets such as ``{"cpu", "cuda"}``)."""
+    for field, phrase in phrases.items():
+        text = text.replace("{" + field + "}", phrase)
+    return text
+
+
+def fill_parameters(phrases: dict[str, str], /, **specific: str):
     """Class decorator: replace the docstring's ``{parameters}`` line by the
-    shared entries, with ``specific`` (name -> entry text) for the entries
-    marked "per estimator" and, after them, for the estimator's own extra
-    parameters."""
+    shared entries, their ``{field}`` blanks filled from ``phrases`` (what
+    differs in a few words, e.g. which disagreement the estimator measures),
+    with ``specific`` (name -> entry text) for the entries marked "per
+    estimator" and, after them, for the estimator's own extra parameters."""
     missing = [name for name, text in SHARED.items() if text is None and name not in specific]
     if missing:
         raise TypeError(f"no parameter documentation for {missing}")
-    texts = {**{k: v for k, v in SHARED.items() if v is not None}, **specific}
+    texts = {k: _filled(v, phrases) for k, v in SHARED.items() if v is not None}
+    texts.update(specific)
     names = list(SHARED) + [name for name in specific if name not in SHARED]
     section = "".join(
         "".join("    " + line if line else line for line in texts[name].splitlines(True))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
@@ -51,22 +51,10 @@ class _GaussianMember(nn.Module):
         return torch.cat(_member_gaussians(self.network(X), self.loc, self.scale), dim=-1)
 
 
+#: Words that differ inside the shared entries (``_docstrings.SHARED``).
+_PHRASES = {"disagreement": "the epistemic share of the predictive variance"}
 #: The regressor's own parameter documentation (the rest: ``_docstrings.SHARED``).
 _PARAMETERS = dict(
-    mixup_diversity="""\
-mixup_diversity : float or "auto", default="auto"
-    Weight of a reward for the networks disagreeing *away from* the
-    training rows: each step, the epistemic share of the predictive variance
-    of the networks near the midpoints of random pairs of the batch's rows
-    (mixup inputs, Zhang et al. 2018, with weights in [0.4, 0.6]) and on
-    rows whose features are shuffled independently across the batch is
-    subtracted from the loss. The data pin the networks down on the rows
-    themselves; between and off them, this keeps them apart, so their
-    disagreement flags inputs unlike the training data. 0 turns it off.
-    "auto" is 0.3 for the classifier (OOD detection,
-    ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
-    measured on the UCI benchmark).
-""",
     batch_size="""\
 batch_size : int or "auto", default="auto"
     Rows per training step. "auto" is ``n_samples // 16`` within [32, 256]
@@ -119,7 +107,7 @@ calibration : {"auto"} or None, default="auto"
 )
 
 
-@fill_parameters(**_PARAMETERS)
+@fill_parameters(_PHRASES, **_PARAMETERS)
 class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     """HyperGAN regressor: a learned distribution of Gaussian-output networks.
 
@@ -128,8 +116,8 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
     keeps the generated networks diverse (Ratzlaff & Fuxin, ICML 2019). Every
     generated network predicts a mean and a variance (heteroscedastic Gaussian,
     trained on the Gaussian negative log-likelihood); ``y`` is standardised
-    internally. Predictions average ``n_samples`` networks drawn once at fit
-    time, so ``predict`` is deterministic.
+    internally. Predictions average ``n_prediction_networks`` networks drawn
+    once at fit time, so ``predict`` is deterministic.
 
     Parameters
     ----------
@@ -333,13 +321,14 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         Returns
         -------
         GaussianMixtureDistribution
-            ``n_samples`` equal-weight Gaussian components per row (and target), in the
-            target's units, with ``mean()``, ``std()``, ``var()``, ``logpdf(y)``,
-            ``pdf(y)``, ``cdf(y)``, ``ppf(q)``, ``interval(confidence)`` and
+            ``n_prediction_networks`` equal-weight Gaussian components per row
+            (and target), in the target's units, with ``mean()``, ``std()``,
+            ``var()``, ``logpdf(y)``, ``pdf(y)``, ``cdf(y)``, ``ppf(q)``,
+            ``interval(confidence)`` and
             ``rvs(size, random_state)``; results have shape ``(n_rows,)`` (or
             ``(n_rows, n_targets)`` for a 2-D ``y``). Its mean and variance are those of
-            :meth:`predict_uncertainty`. It holds ``2 * n_samples`` floats per row and
-            target.
+            :meth:`predict_uncertainty`. It holds ``2 * n_prediction_networks``
+            floats per row and target.
 
         Examples
         --------
@@ -431,12 +420,13 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         >>> reg.sample_y(X[:4], n_samples=7).shape
         (4, 7)
         """
-        check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
         network_seed = int(rng.randint(np.iinfo(np.int32).max))
         loc, scale = torch.from_numpy(self._y_mean), torch.from_numpy(self._y_scale)
         draws = []
-        for out in self._member_outputs(X, n=n_samples, random_state=network_seed):
+        for out in self._member_outputs(
+            X, n=n_samples, random_state=network_seed, name="n_samples"
+        ):
             mean, var = (t.numpy() for t in _member_gaussians(out, loc, scale))
             noise = rng.standard_normal(mean.shape)  # (n_samples, rows, k)
             draws.append(mean + np.sqrt(var) * noise)

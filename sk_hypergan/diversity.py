@@ -13,7 +13,6 @@ from numbers import Integral
 import torch
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseHyperGAN
 from ._typing import RandomStateLike
@@ -88,10 +87,9 @@ def weight_diversity(
             "weight_diversity needs a fitted HyperGANClassifier or HyperGANRegressor "
             f"(or a Pipeline ending in one); got {type(estimator).__name__}."
         )
-    check_is_fitted(estimator, "net_")
+    networks = estimator._networks  # NotFittedError if it is not fitted
     if not isinstance(n, Integral) or isinstance(n, bool) or n < 2:
         raise ValueError(f"n must be an int >= 2 (a std needs two networks); got {n!r}.")
-    networks = estimator._networks
     # A RandomState's next draw seeds the noise: an int gives the same
     # networks on every call, None fresh ones.
     noise = networks.noise(int(n), check_random_state(random_state))

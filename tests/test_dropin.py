@@ -101,7 +101,7 @@ def test_sparse_predict_chunks_are_sparse():
     X, y = _data(n=300)
     reg = HyperGANRegressor(**QUICK).fit(X, y)
     reg.net_._rows_per_chunk = lambda n, max_elements=None: 64  # several chunks
-    noise = reg._noise(4, None)
+    noise = reg._networks.noise(4)
     outs = list(reg.net_.iter_member_outputs(sp.csr_matrix(X.astype(np.float32)), noise))
     assert [o.shape[1] for o in outs] == [64, 64, 64, 64, 44]
     dense = torch.cat(list(reg.net_.iter_member_outputs(X.astype(np.float32), noise)), 1)
@@ -132,7 +132,7 @@ def test_sparse_tag():
 def _outputs(est, X):
     """Outputs (B, rows, k) of a fitted estimator's prediction networks on X."""
     net = est.net_
-    noise = est._noise(6, 0)
+    noise = est._networks.noise(6, 0)
     with torch.no_grad():
         return net.module_(torch.from_numpy(X.astype(np.float32)), noise.to(net.device))[0]
 

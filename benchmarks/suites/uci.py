@@ -5,7 +5,8 @@ papers: 7 data sets with fixed random 90/10 train/test splits, networks with one
 layer of 50 units, scores in the target's original units (test Gaussian NLL per point,
 RMSE of the predictive mean, 90%-interval coverage, CRPS), mean and standard error over
 splits. Every method runs with one configuration for all data sets, and every method of a
-split runs in the same process (fit times compare within one run).
+split runs in the same process (fit times compare within one run) -- unless ``run.py
+--replace`` re-ran HyperGAN alone and kept the peers' rows, which the report then says.
 
 Options: ``--datasets``, ``--splits`` (default 0-9), ``--methods``, ``--params`` (JSON
 overrides of HyperGAN's parameters). ``--quick``: boston and naval, split 0, 200 training
@@ -181,6 +182,11 @@ def coverage_table(results, style="md", method="hypergan", tolerance=0.03):
     return table(columns, rows, style)
 
 
+def _kept(results):
+    """Methods whose rows ``run.py --replace`` kept from an earlier run (else [])."""
+    return (results.get("environment", {}).get("reused") or {}).get("methods", [])
+
+
 def comparison(results):
     """Per data set, whether HyperGAN's mean NLL is below the reference ensemble's, and
     whether its RMSE is within one standard error of it."""
@@ -212,7 +218,9 @@ def blocks(results, style="md"):
         f"HyperGAN's mean test NLL is below the reference ensemble's on {len(below)} of {n} "
         f"({', '.join(below) or 'none'}); its RMSE is within one standard error of the "
         f"ensemble's on {len(within)} of {n}; it fits in "
-        + (f"{min(ratios):.1f}-{max(ratios):.1f}x the ensemble's time.\n" if ratios else "-.\n")
+        + (f"{min(ratios):.1f}-{max(ratios):.1f}x the ensemble's time" if ratios else "-")
+        + (" (the ensemble's times from the earlier run whose rows were kept).\n"
+           if "reference_ensemble" in _kept(results) else ".\n")
     )
     if not n:
         summary = ("(these results have no `reference_ensemble`: re-run "
@@ -237,8 +245,11 @@ def to_markdown(results):
         "# UCI regression", "",
         "Canonical splits of Hernández-Lobato & Adams (2015), 90% train / 10% test; scores in "
         "the target's original units, mean ± standard error over splits; bold: lowest mean. "
-        "One configuration per method for all data sets; every method of a split ran in the "
-        "same process.", "",
+        "One configuration per method for all data sets; "
+        + (f"the rows of {', '.join(_kept(results))} were kept from an earlier run "
+           "(Environment says which and why they still hold), so fit times compare across "
+           "two runs." if _kept(results) else
+           "every method of a split ran in the same process."), "",
         "## Test NLL", "", b["nll"], "## Test RMSE", "", b["rmse"],
         "## Central-interval coverage", "",
         "Share of test rows inside each method's central interval (HyperGAN: the quantiles "
