@@ -225,7 +225,7 @@ def replace(name, tag, out_dir):
         return sorted(a) == sorted(b) if key == "datasets" else a == b
 
     for key in set(config) | set(part["config"]):
-        if key != "methods" and not same(key):
+        if key not in ("methods", "hypergan_params") and not same(key):
             raise SystemExit(f"{name}: the runs differ in {key!r}; re-run every method")
     if base["environment"]["versions"] != part["environment"]["versions"]:
         raise SystemExit(f"{name}: library versions differ; re-run every method")
@@ -240,7 +240,9 @@ def replace(name, tag, out_dir):
     reused = {"methods": kept, "from": source,
               "unchanged_because": _peers_unchanged(base, kept)}
     out = dict(part)
-    out["config"] = {**config, "methods": list(config["methods"])}
+    # HyperGAN's parameters are those of the new rows; the rest must match (checked above).
+    out["config"] = {**part["config"], "datasets": list(base["datasets"]),
+                     "methods": list(config["methods"])}
     out["methods"] = {m: (part if m in new else base)["methods"][m] for m in config["methods"]}
     out["datasets"] = {}
     for ds, entry in base["datasets"].items():

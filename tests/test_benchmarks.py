@@ -63,6 +63,41 @@ def test_uci_runs_in_parts_and_merges(tmp_path):
     assert "Central-interval coverage" in (tmp_path / "uci.md").read_text()
 
 
+def test_uci_replace_keeps_peers_rows_and_refuses_a_changed_harness(tmp_path, monkeypatch):
+    common = ["uci", "--quick", "--out", str(tmp_path), "--datasets", "boston"]
+    base_args = run.parse_args([*common, "--methods", "hypergan", "reference_ensemble",
+                                "--tag", "base"])
+    base = run.run_suite("uci", base_args)
+    for ext in ("json", "md"):
+        (tmp_path / f"uci_base.{ext}").rename(tmp_path / f"uci.{ext}")
+
+    def new_rows():
+        args = run.parse_args([*common, "--methods", "hypergan", "--tag", "h",
+                               "--params", '{"max_epochs": 2}'])
+        return run.run_suite("uci", args)
+
+    new_rows()
+    monkeypatch.setattr(run, "benchmarks_digest", lambda root=None: "changed")
+    with pytest.raises(SystemExit, match="harness or data changed"):
+        run.main(["uci", "--replace", "h", "--out", str(tmp_path)])
+    monkeypatch.undo()
+
+    part = new_rows()
+    assert run.main(["uci", "--replace", "h", "--out", str(tmp_path)]) == 0
+    out = json.loads((tmp_path / "uci.json").read_text())
+    methods = out["datasets"]["boston"]["methods"]
+    assert methods["hypergan"] == part["datasets"]["boston"]["methods"]["hypergan"]
+    assert methods["hypergan"] != base["datasets"]["boston"]["methods"]["hypergan"]
+    peer = base["datasets"]["boston"]["methods"]["reference_ensemble"]
+    assert methods["reference_ensemble"] == peer
+    assert out["config"]["hypergan_params"] == {"max_epochs": 2}
+    reused = out["environment"]["reused"]
+    assert reused["methods"] == ["reference_ensemble"]
+    assert reused["from"]["date_utc"] == base["environment"]["date_utc"]
+    assert "kept from the run of" in (tmp_path / "uci.md").read_text()
+    assert not list(tmp_path.glob("uci_h.*"))
+
+
 def test_mixture_scores_match_a_gaussian_for_one_component():
     from sk_hypergan import GaussianMixtureDistribution
 
