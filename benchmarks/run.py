@@ -231,7 +231,8 @@ def replace(name, tag, out_dir):
         raise SystemExit(f"{name}: library versions differ; re-run every method")
     if base["environment"]["git_commit"] is None:
         raise SystemExit(f"{name}: the kept rows' run records no git commit")
-    kept = [m for m in config["methods"] if m not in new]
+    order = list(config["methods"]) + [m for m in new if m not in config["methods"]]
+    kept = [m for m in order if m not in new]
     previous = base["environment"].get("reused")
     if previous and set(kept) <= set(previous["methods"]):
         source = previous["from"]  # the kept rows' own run, not the last replacement
@@ -241,15 +242,14 @@ def replace(name, tag, out_dir):
               "unchanged_because": _peers_unchanged(base, kept)}
     out = dict(part)
     # HyperGAN's parameters are those of the new rows; the rest must match (checked above).
-    out["config"] = {**part["config"], "datasets": list(base["datasets"]),
-                     "methods": list(config["methods"])}
-    out["methods"] = {m: (part if m in new else base)["methods"][m] for m in config["methods"]}
+    out["config"] = {**part["config"], "datasets": list(base["datasets"]), "methods": order}
+    out["methods"] = {m: (part if m in new else base)["methods"][m] for m in order}
     out["datasets"] = {}
     for ds, entry in base["datasets"].items():
         fresh = part["datasets"][ds]
         out["datasets"][ds] = {**entry, **{k: v for k, v in fresh.items() if k != "methods"},
                                "methods": {m: (fresh if m in new else entry)["methods"][m]
-                                           for m in config["methods"]}}
+                                           for m in order}}
     out["environment"] = {**part["environment"], "reused": reused}
     markdown = suite(name).to_markdown(out) + "\n" + "\n".join(
         environment_lines(out["environment"]))
