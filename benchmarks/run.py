@@ -220,6 +220,7 @@ def replace(name, tag, out_dir):
     if base is None or part is None:
         raise SystemExit(f"--replace needs {name}.json and {name}_{tag}.json")
     new, config = part["config"]["methods"], base["config"]
+
     def same(key):
         a, b = config.get(key), part["config"].get(key)
         return sorted(a) == sorted(b) if key == "datasets" else a == b
@@ -229,6 +230,8 @@ def replace(name, tag, out_dir):
             raise SystemExit(f"{name}: the runs differ in {key!r}; re-run every method")
     if base["environment"]["versions"] != part["environment"]["versions"]:
         raise SystemExit(f"{name}: library versions differ; re-run every method")
+    if part["environment"].get("benchmarks_source_sha1") != benchmarks_digest():
+        raise SystemExit(f"{name}_{tag}: the harness or data changed since its run")
     if base["environment"]["git_commit"] is None:
         raise SystemExit(f"{name}: the kept rows' run records no git commit")
     order = list(config["methods"]) + [m for m in new if m not in config["methods"]]
