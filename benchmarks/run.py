@@ -148,6 +148,18 @@ def _reused_lines(reused):
     ]
 
 
+def _write(name, out, out_dir, stem, consumed=()):
+    """Write ``out`` and its report as ``<stem>.json`` / ``.md``; remove the part files
+    ``<name>_<tag>.*`` of ``consumed`` tags, now joined into it. Return both paths."""
+    markdown = suite(name).to_markdown(out) + "\n" + "\n".join(
+        environment_lines(out["environment"]))
+    paths = results.write(out, markdown, out_dir, stem)
+    for tag in consumed:
+        for ext in ("json", "md"):
+            (Path(out_dir) / f"{name}_{tag}.{ext}").unlink()
+    return paths
+
+
 def run_suite(name, args, argv=None):
     """Run one suite and write its results; return the results dict."""
     module = suite(name)
@@ -158,9 +170,7 @@ def run_suite(name, args, argv=None):
     out = module.run(args)
     out["total_seconds"] = time.perf_counter() - start
     out["environment"] = environment
-    markdown = module.to_markdown(out) + "\n" + "\n".join(environment_lines(environment))
-    stem = results.stem(name, args.quick, args.device, args.tag)
-    paths = results.write(out, markdown, args.out, stem)
+    paths = _write(name, out, args.out, results.stem(name, args.quick, args.device, args.tag))
     env.log(f"[{name}] wrote {paths[0]} and {paths[1]} in {out['total_seconds']:.0f} s")
     return out
 
@@ -180,12 +190,7 @@ def merge(name, tags, out_dir):
     out["total_seconds"] = sum(p.get("total_seconds", 0.0) for p in parts)
     out["environment"] = {**parts[0]["environment"],
                           "command": " + ".join(p["environment"]["command"] for p in parts)}
-    markdown = suite(name).to_markdown(out) + "\n" + "\n".join(
-        environment_lines(out["environment"]))
-    paths = results.write(out, markdown, out_dir, results.stem(name))
-    for tag in tags:
-        for ext in ("json", "md"):
-            (out_dir / f"{name}_{tag}.{ext}").unlink()
+    paths = _write(name, out, out_dir, results.stem(name), consumed=tags)
     env.log(f"[{name}] merged {', '.join(tags)} into {paths[0]}")
     return 0
 
@@ -206,10 +211,10 @@ def _peers_unchanged(base, kept):
         return f"benchmarks digest `{recorded[:12]}`"
     commit = base["environment"]["git_commit"]
     paths = [f"benchmarks/{d}" for d in PEER_SOURCES]
-    diff = env._git("diff", "--stat", commit, "--", *paths)
+    diff = None if commit is None else env._git("diff", "--stat", commit, "--", *paths)
     if diff is None or diff:
-        raise SystemExit(f"{paths} differ from commit {commit} (or git is missing); "
-                         "re-run every method")
+        raise SystemExit(f"{paths} differ from commit {commit} (or git or the commit is "
+                         "missing); re-run every method")
     return f"`git diff {commit[:12]}` of {' and '.join(paths)} is empty"
 
 
@@ -232,15 +237,17 @@ def replace(name, tag, out_dir):
         raise SystemExit(f"{name}: library versions differ; re-run every method")
     if part["environment"].get("benchmarks_source_sha1") != benchmarks_digest():
         raise SystemExit(f"{name}_{tag}: the harness or data changed since its run")
-    if base["environment"]["git_commit"] is None:
-        raise SystemExit(f"{name}: the kept rows' run records no git commit")
     order = list(config["methods"]) + [m for m in new if m not in config["methods"]]
     kept = [m for m in order if m not in new]
-    previous = base["environment"].get("reused")
-    if previous and set(kept) <= set(previous["methods"]):
-        source = previous["from"]  # the kept rows' own run, not the last replacement
-    else:
-        source = {k: base["environment"][k] for k in ("date_utc", "git_commit", "command")}
+    # A kept row is from the base's own run, or from the one an earlier replacement kept
+    # it from; one provenance can only describe rows of one run.
+    previous = base["environment"].get("reused") or {"methods": []}
+    earlier = [m for m in kept if m in previous["methods"]]
+    if earlier and len(earlier) < len(kept):
+        raise SystemExit(f"{name}: the kept rows come from two runs ({', '.join(earlier)} "
+                         "from an earlier one); re-run every method")
+    source = previous["from"] if earlier else {
+        k: base["environment"][k] for k in ("date_utc", "git_commit", "command")}
     reused = {"methods": kept, "from": source,
               "unchanged_because": _peers_unchanged(base, kept)}
     out = dict(part)
@@ -254,11 +261,7 @@ def replace(name, tag, out_dir):
                                "methods": {m: (fresh if m in new else entry)["methods"][m]
                                            for m in order}}
     out["environment"] = {**part["environment"], "reused": reused}
-    markdown = suite(name).to_markdown(out) + "\n" + "\n".join(
-        environment_lines(out["environment"]))
-    paths = results.write(out, markdown, out_dir, results.stem(name))
-    for ext in ("json", "md"):
-        (out_dir / f"{name}_{tag}.{ext}").unlink()
+    paths = _write(name, out, out_dir, results.stem(name), consumed=[tag])
     env.log(f"[{name}] {', '.join(new)} from {tag} replaced in {paths[0]}; kept {', '.join(kept)}")
     return 0
 

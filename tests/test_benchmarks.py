@@ -66,7 +66,7 @@ def test_uci_runs_in_parts_and_merges(tmp_path):
 def test_uci_replace_keeps_peers_rows_and_refuses_a_changed_harness(tmp_path, monkeypatch):
     common = ["uci", "--quick", "--out", str(tmp_path), "--datasets", "boston"]
     base_args = run.parse_args([*common, "--methods", "hypergan", "reference_ensemble",
-                                "--tag", "base"])
+                                "mc_dropout", "--tag", "base"])
     base = run.run_suite("uci", base_args)
     for ext in ("json", "md"):
         (tmp_path / f"uci_base.{ext}").rename(tmp_path / f"uci.{ext}")
@@ -92,10 +92,17 @@ def test_uci_replace_keeps_peers_rows_and_refuses_a_changed_harness(tmp_path, mo
     assert methods["reference_ensemble"] == peer
     assert out["config"]["hypergan_params"] == {"max_epochs": 2}
     reused = out["environment"]["reused"]
-    assert reused["methods"] == ["reference_ensemble"]
+    assert reused["methods"] == ["reference_ensemble", "mc_dropout"]
     assert reused["from"]["date_utc"] == base["environment"]["date_utc"]
     assert "kept from the run of" in (tmp_path / "uci.md").read_text()
     assert not list(tmp_path.glob("uci_h.*"))
+
+    # Now HyperGAN's rows are this run's, the peers' an earlier one's: replacing MC
+    # dropout would keep rows of two runs, which one provenance cannot describe.
+    args = run.parse_args([*common, "--methods", "mc_dropout", "--tag", "r"])
+    run.run_suite("uci", args)
+    with pytest.raises(SystemExit, match="two runs"):
+        run.main(["uci", "--replace", "r", "--out", str(tmp_path)])
 
 
 def test_mixture_scores_match_a_gaussian_for_one_component():

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.optimize import minimize, minimize_scalar
+from scipy.optimize import minimize
 from scipy.stats import norm
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
 from sk_hypergan import GaussianMixtureDistribution, HyperGANRegressor  # noqa: E402
-from sk_hypergan._calibration import BOUNDS, PRIOR_SD  # noqa: E402
+from sk_hypergan._calibration import BOUNDS, PRIOR_SD, fit_spread_scale  # noqa: E402
 from sk_hypergan._core.losses import gaussian_head  # noqa: E402
 
 from harness.data import load_uci  # noqa: E402
@@ -40,29 +40,28 @@ DATASETS = ("boston", "concrete", "energy", "kin8nm", "naval", "power", "wine")
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 
 
-def mixture(means, variances, a=1.0, b=1.0):
+def two_factor_mixture(means, variances, a, b):
     """The networks' mixture with the means' spread about their mean times ``a`` and the
-    components' standard deviations times ``b`` (``a == b`` is the package's map)."""
+    components' standard deviations times ``b`` (``a == b`` is the package's
+    ``GaussianMixtureDistribution.scaled``)."""
     center = means.mean(0)
     return GaussianMixtureDistribution(center + a * (means - center), b * b * variances,
                                        squeeze=True)
 
 
-def fit_factors(means, variances, y, two):
-    """Factor(s) minimising the held-out mixture NLL plus the package's prior on their
-    logarithms (``PRIOR_SD``, per held-out row), within ``BOUNDS``."""
+def fit_two_factors(means, variances, y):
+    """``(a, b)`` minimising the held-out mixture NLL plus, on each logarithm, the prior
+    ``fit_spread_scale`` puts on its one factor (``PRIOR_SD``, per held-out row), within
+    ``BOUNDS``."""
     n = len(y)
 
     def objective(logs):
-        a, b = np.exp(logs) if two else (np.exp(logs),) * 2
+        logs = np.clip(logs, *BOUNDS)
         penalty = np.sum(np.square(logs)) / (2 * PRIOR_SD**2 * n)
-        return -mixture(means, variances, a, b).logpdf(y).mean() + penalty
+        return -two_factor_mixture(means, variances, *np.exp(logs)).logpdf(y).mean() + penalty
 
-    if not two:
-        log_s = minimize_scalar(objective, bounds=BOUNDS, method="bounded").x
-        return float(np.exp(log_s)), float(np.exp(log_s))
-    result = minimize(lambda p: objective(np.clip(p, *BOUNDS)), [0.0, 0.0],
-                      method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-7})
+    result = minimize(objective, [0.0, 0.0], method="Nelder-Mead",
+                      options={"xatol": 1e-4, "fatol": 1e-7})
     a, b = np.exp(np.clip(result.x, *BOUNDS))
     return float(a), float(b)
 
@@ -107,10 +106,16 @@ def one_split(name, split):
     test = networks_gaussians(reg, model[0].transform(X_test).astype(np.float32))
     y_test_std = (y_test - reg._y_mean[0]) / reg._y_scale[0]
     y_held = y_held.astype(np.float64).ravel()
-    variants = {"none": (1.0, 1.0), "one factor": fit_factors(*held, y_held, two=False),
-                "two factors": fit_factors(*held, y_held, two=True)}
-    return {k: {**scores(mixture(*test, a, b), y_test_std, reg._y_scale[0]), "a": a, "b": b}
-            for k, (a, b) in variants.items()}
+    # The package's own fit and map for one factor (what calibration="auto" does).
+    s = float(fit_spread_scale(held[0][..., None], held[1][..., None], y_held[:, None])[0])
+    variants = {"none": (1.0, 1.0), "one factor": (s, s),
+                "two factors": fit_two_factors(*held, y_held)}
+    test_mixture = GaussianMixtureDistribution(*test, squeeze=True)
+    out = {}
+    for variant, (a, b) in variants.items():
+        dist = test_mixture.scaled(a) if a == b else two_factor_mixture(*test, a, b)
+        out[variant] = {**scores(dist, y_test_std, reg._y_scale[0]), "a": a, "b": b}
+    return out
 
 
 def main(argv=None):
