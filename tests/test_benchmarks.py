@@ -124,6 +124,14 @@ def test_fit_cost_quick_measures_both(tmp_path):
     out = run.suite("fit_cost").run(args)
     row = out["datasets"]["quickstart"]
     assert row["fit_ratio"] > 0 and row["hypergan"]["epochs"]["mean"] >= 1
+    # Steps are the batches of all epochs; the floor prices them at the bare step.
+    fit = row["splits"][0]["hypergan"]
+    assert fit["steps"] >= fit["epochs"] and fit["batch_size"] >= 1
+    floor = row["floor"]
+    assert floor["batch_size"] == fit["batch_size"] and floor["bare_ms"] > 0
+    expected = fit["steps"] * floor["bare_ms"] / 1e3
+    ensemble_s = row["reference_ensemble"]["fit_seconds"]["mean"]
+    assert floor["ratio"] == pytest.approx(expected / ensemble_s)
     steps = out["step_cost"]["rows"]
     assert [s["batch_size"] for s in steps] == [32, 200]  # quick data: 200 rows
     assert all(s["hypergan_ms"] > 0 and s["bare_ms"] > 0 for s in steps)

@@ -6,7 +6,11 @@ a random 75/25 split seeded by ``s``): fit seconds of both, their ratio, HyperGA
 to the stop (``len(model[-1].history_)``), test NLL and RMSE of both; all in one process at
 the thread count of the run (1 by default). Then the step cost: milliseconds per
 ``net_.train_step(batch)`` of a fitted HyperGAN on a 32- and a 256-row batch against the
-bare batched 16-network step (:mod:`harness.step_cost`). Goals (the fit-cost issue): fit
+bare batched 16-network step (:mod:`harness.step_cost`). Per data set also HyperGAN's
+training steps (the batches of all its epochs) and a floor: those steps, each at the cost of
+the bare batched step on a batch of the fit's size and the data set's features, against the
+ensemble's fit seconds -- the ratio HyperGAN would reach if its step cost no more than the
+bare step, with the number of steps it takes today. Goals (the fit-cost issue): fit
 ratio <= 1.0 on every set and <= 0.5 on average, NLL no worse than the issue's table, step
 ratio <= 1.5.
 
@@ -16,15 +20,16 @@ ratio <= 1.5.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 
 from harness import data as datasets_
-from harness.env import log
+from harness.env import log, synchronize
 from harness.results import fmt, table, yes_no
 from harness.runner import fit_score_regressor
 from harness.scoring import mean_se
-from harness.step_cost import step_costs
+from harness.step_cost import BareBatchedStep, step_costs, time_ms
 
 NAME = "fit_cost"
 DEFAULT_SPLITS = tuple(range(5))
@@ -55,6 +60,8 @@ def _pair(name, split, data, quick, params):
                                           params if method == "hypergan" else None)
         if method == "hypergan" and est is not None:
             record["epochs"] = len(est[-1].history_)
+            record["steps"] = int(sum(est[-1].history_[:, "train_batch_count"]))
+            record["batch_size"] = int(est[-1].net_.batch_size)
             fitted = est
         out[method] = record
         log(f"[fit_cost] {name:>10} split {split} {method:>18}: {record.get('fit_seconds', 0):.1f}"
@@ -83,6 +90,8 @@ def run(opts):
                                        or (name == "kin8nm" and step_model[0] != "kin8nm")):
                 step_model = (name, fitted, data)
         rows[name] = _summarize(per_split)
+        if fitted is not None:
+            rows[name]["floor"] = _floor(rows[name], fitted, data, opts)
     results = {
         "benchmark": NAME,
         "config": {"datasets": names, "splits": list(splits), "quick": opts.quick,
@@ -104,15 +113,29 @@ def run(opts):
     return results
 
 
+def _floor(row, est, data, opts):
+    """The bare batched step's ms on a batch of the fit's size, and the fit ratio at that
+    step cost with HyperGAN's mean number of steps."""
+    b = row["splits"][-1]["hypergan"]["batch_size"]
+    X = est[:-1].transform(data[0])[:b]
+    Xb = torch.as_tensor(X, dtype=torch.float32, device=opts.device)
+    yb = torch.zeros(len(Xb), 1, device=opts.device)
+    bare_ms = time_ms(BareBatchedStep(X.shape[1], device=opts.device), (Xb, yb),
+                      5 if opts.quick else 100, synchronize=lambda: synchronize(opts.device))
+    steps, ref = row["hypergan"]["steps"]["mean"], row["reference_ensemble"]["fit_seconds"]
+    ratio = steps * bare_ms / 1e3 / ref["mean"] if ref and ref["mean"] else None
+    return {"batch_size": b, "bare_ms": bare_ms, "ratio": ratio}
+
+
 def _summarize(per_split):
     """Mean / se over splits of each method's fit seconds, NLL, RMSE; HyperGAN's epochs;
     the ratio of the mean fit times."""
     row = {"splits": per_split}
     for method in PAIR:
         records = [p[method] for p in per_split if p[method]["status"] == "ok"]
+        keys = ("fit_seconds", "nll", "rmse", "epochs", "steps")
         row[method] = {k: mean_se([r[k] for r in records])
-                       for k in ("fit_seconds", "nll", "rmse", "epochs") if records and k in
-                       records[0]}
+                       for k in keys if records and k in records[0]}
     hg, ref = row["hypergan"].get("fit_seconds"), row["reference_ensemble"].get("fit_seconds")
     row["fit_ratio"] = hg["mean"] / ref["mean"] if hg and ref and ref["mean"] else None
     return row
@@ -150,11 +173,14 @@ def fit_table(results, style="md"):
             name, _m(r, "hypergan", "fit_seconds", 1),
             _m(r, "reference_ensemble", "fit_seconds", 1),
             fmt(r["fit_ratio"], 2), _m(r, "hypergan", "epochs", 0),
+            _m(r, "hypergan", "steps", 0),
+            fmt((r.get("floor") or {}).get("ratio"), 2),
             _m(r, "hypergan", "nll", 2), _m(r, "reference_ensemble", "nll", 2),
             _m(r, "hypergan", "rmse", d), _m(r, "reference_ensemble", "rmse", d),
         ])
     columns = ["dataset", "HyperGAN fit s", "ensemble fit s", "ratio", "HyperGAN epochs",
-               "HyperGAN NLL", "ensemble NLL", "HyperGAN RMSE", "ensemble RMSE"]
+               "HyperGAN steps", "ratio at the bare step", "HyperGAN NLL", "ensemble NLL",
+               "HyperGAN RMSE", "ensemble RMSE"]
     return table(columns, rows, style)
 
 
@@ -185,7 +211,12 @@ def to_markdown(results):
         "# Fit cost: HyperGAN against the reference batched ensemble", "",
         "Seconds per fit (mean over splits "
         f"{', '.join(map(str, results['config']['splits']))}), both in one process; NLL and "
-        "RMSE on the test rows; epochs to the stop = `len(model[-1].history_)`.", "",
+        "RMSE on the test rows; epochs to the stop = `len(model[-1].history_)`; steps = the "
+        "batches of all its epochs. *Ratio at the bare step*: HyperGAN's mean steps times the "
+        "bare batched 16-network step's ms on a batch of the fit's size (measured here, after "
+        "the fits) over the ensemble's fit seconds -- the ratio a HyperGAN step as cheap as "
+        "the bare step would give with today's number of steps (a floor for the step lever "
+        "alone).", "",
         fit_table(results),
         f"## Step cost (model fitted on {sc.get('model_from')}, "
         f"{sc.get('n_features')} features)", "",
