@@ -84,8 +84,10 @@ def networks_gaussians(reg, X32):
     return mean.numpy()[..., 0], var.numpy()[..., 0]
 
 
-def one_split(name, split):
-    """Per variant, the test scores of the default fit of ``split``."""
+def held_and_test(name, split):
+    """The default fit of ``split``: its prediction networks' Gaussians (standardised) on
+    the held-out rows it calibrates on and on the test rows, both ``y`` (standardised),
+    the target's scale and the package's own one factor ``s``."""
     X_train, y_train, X_test, y_test = load_uci(name, split)
     held_out = {}
     calibrate = HyperGANRegressor._calibrate
@@ -108,13 +110,19 @@ def one_split(name, split):
     y_held = y_held.astype(np.float64).ravel()
     # The package's own fit and map for one factor (what calibration="auto" does).
     s = float(fit_spread_scale(held[0][..., None], held[1][..., None], y_held[:, None])[0])
+    return held, y_held, test, y_test_std, float(reg._y_scale[0]), s
+
+
+def one_split(name, split):
+    """Per variant, the test scores of the default fit of ``split``."""
+    held, y_held, test, y_test_std, y_scale, s = held_and_test(name, split)
     variants = {"none": (1.0, 1.0), "one factor": (s, s),
                 "two factors": fit_two_factors(*held, y_held)}
     test_mixture = GaussianMixtureDistribution(*test, squeeze=True)
     out = {}
     for variant, (a, b) in variants.items():
         dist = test_mixture.scaled(a) if a == b else two_factor_mixture(*test, a, b)
-        out[variant] = {**scores(dist, y_test_std, reg._y_scale[0]), "a": a, "b": b}
+        out[variant] = {**scores(dist, y_test_std, y_scale), "a": a, "b": b}
     return out
 
 
