@@ -132,6 +132,9 @@ def test_fit_cost_quick_measures_both(tmp_path):
     expected = fit["steps"] * floor["bare_ms"] / 1e3
     ensemble_s = row["reference_ensemble"]["fit_seconds"]["mean"]
     assert floor["ratio"] == pytest.approx(expected / ensemble_s)
+    # The ensemble's steps: whole epochs of ceil(200 / 32) batches (quick data: 200 rows).
+    ensemble_steps = row["splits"][0]["reference_ensemble"]["steps"]
+    assert ensemble_steps > 0 and ensemble_steps % 7 == 0
     steps = out["step_cost"]["rows"]
     assert [s["batch_size"] for s in steps] == [32, 200]  # quick data: 200 rows
     assert all(s["hypergan_ms"] > 0 and s["bare_ms"] > 0 for s in steps)

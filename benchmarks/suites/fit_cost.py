@@ -19,6 +19,8 @@ ratio <= 1.5.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from sklearn.datasets import load_diabetes
@@ -26,6 +28,7 @@ from sklearn.model_selection import train_test_split
 
 from harness import data as datasets_
 from harness.env import log, synchronize
+from harness.reference_ensemble import reference_batch_size
 from harness.results import fmt, table, yes_no
 from harness.runner import fit_score_regressor
 from harness.scoring import mean_se
@@ -63,6 +66,11 @@ def _pair(name, split, data, quick, params):
             record["steps"] = int(sum(est[-1].history_[:, "train_batch_count"]))
             record["batch_size"] = int(est[-1].net_.batch_size)
             fitted = est
+        elif method == "reference_ensemble" and est is not None:
+            # Its epochs (no early stopping) times the batches of one (members in step).
+            reg, n = est[-1], len(data[0])
+            batch = reference_batch_size(n) if reg.batch_size == "auto" else reg.batch_size
+            record["steps"] = reg.n_epochs_ * math.ceil(n / batch)
         out[method] = record
         log(f"[fit_cost] {name:>10} split {split} {method:>18}: {record.get('fit_seconds', 0):.1f}"
             f" s, NLL {record.get('nll', float('nan')):.3f}")
@@ -173,14 +181,14 @@ def fit_table(results, style="md"):
             name, _m(r, "hypergan", "fit_seconds", 1),
             _m(r, "reference_ensemble", "fit_seconds", 1),
             fmt(r["fit_ratio"], 2), _m(r, "hypergan", "epochs", 0),
-            _m(r, "hypergan", "steps", 0),
+            _m(r, "hypergan", "steps", 0), _m(r, "reference_ensemble", "steps", 0),
             fmt((r.get("floor") or {}).get("ratio"), 2),
             _m(r, "hypergan", "nll", 2), _m(r, "reference_ensemble", "nll", 2),
             _m(r, "hypergan", "rmse", d), _m(r, "reference_ensemble", "rmse", d),
         ])
     columns = ["dataset", "HyperGAN fit s", "ensemble fit s", "ratio", "HyperGAN epochs",
-               "HyperGAN steps", "ratio at the bare step", "HyperGAN NLL", "ensemble NLL",
-               "HyperGAN RMSE", "ensemble RMSE"]
+               "HyperGAN steps", "ensemble steps", "ratio at the bare step", "HyperGAN NLL",
+               "ensemble NLL", "HyperGAN RMSE", "ensemble RMSE"]
     return table(columns, rows, style)
 
 
@@ -212,11 +220,11 @@ def to_markdown(results):
         "Seconds per fit (mean over splits "
         f"{', '.join(map(str, results['config']['splits']))}), both in one process; NLL and "
         "RMSE on the test rows; epochs to the stop = `len(model[-1].history_)`; steps = the "
-        "batches of all its epochs. *Ratio at the bare step*: HyperGAN's mean steps times the "
-        "bare batched 16-network step's ms on a batch of the fit's size (measured here, after "
-        "the fits) over the ensemble's fit seconds -- the ratio a HyperGAN step as cheap as "
-        "the bare step would give with today's number of steps (a floor for the step lever "
-        "alone).", "",
+        "batches of all epochs (the ensemble's five members take each step together). "
+        "*Ratio at the bare step*: HyperGAN's mean steps times the bare batched 16-network "
+        "step's ms on a batch of the fit's size (measured here, after the fits) over the "
+        "ensemble's fit seconds -- the ratio a HyperGAN step as cheap as the bare step would "
+        "give with today's number of steps (a floor for the step lever alone).", "",
         fit_table(results),
         f"## Step cost (model fitted on {sc.get('model_from')}, "
         f"{sc.get('n_features')} features)", "",
