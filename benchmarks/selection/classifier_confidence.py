@@ -1,0 +1,92 @@
+"""Selection check: is the classifier over- or under-confident, and what changes that?
+
+The calibration benchmark (``benchmarks/results/calibration.md``) finds HyperGAN's log loss
+and ECE above the single network's and the deep ensemble's. This script asks why, under the
+benchmark's protocol (``make_pipeline(StandardScaler(), classifier)``, 5-fold stratified CV)
+but with CV seeds no report uses (100 and 101 by default): per method, accuracy, mean
+top-class probability (confidence), log loss, the part of the log loss from misclassified
+rows, ECE (15 bins) and HyperGAN's fitted temperature. Variants of HyperGAN's defaults:
+``mixup_diversity`` 0.1 and 0 (the default is 0.3, chosen for OOD detection) and
+``early_stopping=True`` (held-out rows, hence a temperature, also below the 200 training
+rows from which ``"auto"`` holds rows out). It prints a table and writes nothing.
+
+    python benchmarks/selection/classifier_confidence.py --datasets wine --seeds 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
+
+from sk_hypergan import HyperGANClassifier  # noqa: E402
+
+from harness.scoring import expected_calibration_error  # noqa: E402
+from suites.calibration import make_method  # noqa: E402
+
+DATASETS = {"wine": load_wine, "breast_cancer": load_breast_cancer}
+PEERS = ("single", "deep_ensemble")
+VARIANTS = {"hypergan": {}, "hypergan, mixup_diversity 0.1": {"mixup_diversity": 0.1},
+            "hypergan, mixup_diversity 0": {"mixup_diversity": 0.0},
+            "hypergan, early_stopping=True": {"early_stopping": True}}
+
+
+def make(method, seed):
+    if method in VARIANTS:
+        return make_pipeline(StandardScaler(),
+                             HyperGANClassifier(random_state=seed, **VARIANTS[method]))
+    return make_method(method, seed)
+
+
+def scores(model, X, y, classes):
+    proba = model.predict_proba(X)
+    right = classes[proba.argmax(1)] == y
+    p_true = proba[np.arange(len(y)), np.searchsorted(classes, y)]
+    temperature = getattr(model[-1], "temperature_", np.nan)
+    return [right.mean(), proba.max(1).mean(), log_loss(y, proba, labels=classes),
+            -np.log(np.clip(p_true, 1e-15, 1))[~right].sum() / len(y),
+            expected_calibration_error(y, proba, n_bins=15, classes=classes),
+            float(np.mean(temperature))]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[100, 101])
+    args = parser.parse_args(argv)
+    if min(args.seeds) < 100:
+        raise SystemExit("CV seeds below 100 are reserved for reports; select on 100+")
+    torch.set_num_threads(1)
+    names = ["accuracy", "confidence", "log loss", "of it, wrong rows", "ECE", "temperature"]
+    for name in args.datasets:
+        X, y = DATASETS[name](return_X_y=True)
+        classes = np.unique(y)
+        rows = {m: [] for m in [*VARIANTS, *PEERS]}
+        for seed in args.seeds:
+            folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y)
+            for k, (train, test) in enumerate(folds):
+                for method in rows:
+                    model = make(method, seed + k).fit(X[train], y[train])
+                    rows[method].append(scores(model, X[test], y[test], classes))
+        n = len(rows["hypergan"])
+        print(f"{name} (CV seeds {args.seeds}, {n} folds; mean over folds)", flush=True)
+        for method, values in rows.items():
+            mean = np.mean(values, axis=0)
+            print(f"  {method:30s} " + "  ".join(f"{k} {v:.4f}" for k, v in zip(names, mean)),
+                  flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
