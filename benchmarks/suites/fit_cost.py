@@ -130,7 +130,7 @@ def _floor(row, est, data, opts):
     yb = torch.zeros(len(Xb), 1, device=opts.device)
     bare_ms = time_ms(BareBatchedStep(X.shape[1], device=opts.device), (Xb, yb),
                       5 if opts.quick else 100, synchronize=lambda: synchronize(opts.device))
-    steps, ref = row["hypergan"]["steps"]["mean"], row["reference_ensemble"]["fit_seconds"]
+    steps, ref = row["hypergan"]["steps"]["mean"], row["reference_ensemble"].get("fit_seconds")
     ratio = steps * bare_ms / 1e3 / ref["mean"] if ref and ref["mean"] else None
     return {"batch_size": b, "bare_ms": bare_ms, "ratio": ratio}
 
