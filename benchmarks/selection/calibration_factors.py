@@ -30,6 +30,8 @@ from sklearn.preprocessing import StandardScaler
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
+from _common import mean_row, uci_splits  # noqa: E402
+
 from sk_hypergan import GaussianMixtureDistribution, HyperGANRegressor  # noqa: E402
 from sk_hypergan._calibration import BOUNDS, PRIOR_SD, fit_spread_scale  # noqa: E402
 from sk_hypergan._core.losses import gaussian_head  # noqa: E402
@@ -129,19 +131,15 @@ def one_split(name, split):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--splits", default="10-15", help="first-last (never 0-9)")
+    parser.add_argument("--splits", type=uci_splits, default="10-15",
+                        help="first-last (never 0-9)")
     args = parser.parse_args(argv)
-    first, _, last = args.splits.partition("-")
-    splits = range(int(first), int(last or first) + 1)
-    if min(splits) < 10:
-        raise SystemExit("splits 0-9 are the reported ones; select on 10-19")
     torch.set_num_threads(1)
     for name in args.datasets:
-        runs = [one_split(name, split) for split in splits]
-        print(f"{name} (splits {args.splits}; mean over splits)")
+        runs = [one_split(name, split) for split in args.splits]
+        print(f"{name} (splits {args.splits[0]}-{args.splits[-1]}; mean over splits)")
         for variant in runs[0]:
-            row = {k: np.mean([r[variant][k] for r in runs]) for k in runs[0][variant]}
-            print(f"  {variant:12s} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
+            print(mean_row(variant, [r[variant] for r in runs], 12))
     return 0
 
 

@@ -30,6 +30,8 @@ from sklearn.preprocessing import StandardScaler
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
+from _common import cv_seed, mean_row  # noqa: E402
+
 from sk_hypergan import HyperGANClassifier  # noqa: E402
 
 from harness.scoring import expected_calibration_error  # noqa: E402
@@ -53,22 +55,19 @@ def scores(model, X, y, classes):
     proba = model.predict_proba(X)
     right = classes[proba.argmax(1)] == y
     p_true = proba[np.arange(len(y)), np.searchsorted(classes, y)]
-    temperature = getattr(model[-1], "temperature_", np.nan)
-    return [right.mean(), proba.max(1).mean(), log_loss(y, proba, labels=classes),
-            -np.log(np.clip(p_true, 1e-15, 1))[~right].sum() / len(y),
-            expected_calibration_error(y, proba, n_bins=15, classes=classes),
-            float(np.mean(temperature))]
+    return {"accuracy": right.mean(), "confidence": proba.max(1).mean(),
+            "log loss": log_loss(y, proba, labels=classes),
+            "of it, wrong rows": -np.log(np.clip(p_true, 1e-15, 1))[~right].sum() / len(y),
+            "ECE": expected_calibration_error(y, proba, n_bins=15, classes=classes),
+            "temperature": float(np.mean(getattr(model[-1], "temperature_", np.nan)))}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[100, 101])
+    parser.add_argument("--seeds", nargs="+", type=cv_seed, default=[100, 101])
     args = parser.parse_args(argv)
-    if min(args.seeds) < 100:
-        raise SystemExit("CV seeds below 100 are reserved for reports; select on 100+")
     torch.set_num_threads(1)
-    names = ["accuracy", "confidence", "log loss", "of it, wrong rows", "ECE", "temperature"]
     for name in args.datasets:
         X, y = DATASETS[name](return_X_y=True)
         classes = np.unique(y)
@@ -82,9 +81,7 @@ def main(argv=None):
         n = len(rows["hypergan"])
         print(f"{name} (CV seeds {args.seeds}, {n} folds; mean over folds)", flush=True)
         for method, values in rows.items():
-            mean = np.mean(values, axis=0)
-            print(f"  {method:30s} " + "  ".join(f"{k} {v:.4f}" for k, v in zip(names, mean)),
-                  flush=True)
+            print(mean_row(method, values, 30, ".4f"), flush=True)
     return 0
 
 

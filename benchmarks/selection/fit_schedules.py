@@ -47,6 +47,8 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
+from _common import mean_row, uci_splits  # noqa: E402
+
 import sk_hypergan._base as base  # noqa: E402
 from sk_hypergan import HyperGANRegressor  # noqa: E402
 from sk_hypergan._net import HyperGANNet  # noqa: E402
@@ -151,22 +153,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--splits", default="10-13", help="first-last (never 0-9)")
+    parser.add_argument("--splits", type=uci_splits, default="10-13",
+                        help="first-last (never 0-9)")
     args = parser.parse_args(argv)
-    first, _, last = args.splits.partition("-")
-    splits = range(int(first), int(last or first) + 1)
-    if min(splits) < 10:
-        raise SystemExit("splits 0-9 are the reported ones; select on 10-19")
     torch.set_num_threads(1)
     X, y, _, _ = load_uci("boston", 0)  # first-call costs stay out of the timings
     make_pipeline(StandardScaler(), HyperGANRegressor(max_epochs=2)).fit(X[:100], y[:100])
     for name in args.datasets:
-        print(f"{name} (splits {args.splits}; mean over splits)", flush=True)
+        print(f"{name} (splits {args.splits[0]}-{args.splits[-1]}; mean over splits)",
+              flush=True)
         for variant in args.variants:
-            runs = [one_fit(name, split, variant) for split in splits]
-            row = {k: np.mean([r[k] for r in runs]) for k in runs[0]}
-            print(f"  {variant:28s} " + "  ".join(f"{k} {v:.4g}" for k, v in row.items()),
-                  flush=True)
+            runs = [one_fit(name, split, variant) for split in args.splits]
+            print(mean_row(variant, runs, 28, ".4g"), flush=True)
     return 0
 
 

@@ -31,6 +31,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
 
+from _common import mean_row, uci_splits  # noqa: E402
 from calibration_factors import DATASETS, LEVELS, held_and_test  # noqa: E402
 
 from sk_hypergan import GaussianMixtureDistribution  # noqa: E402
@@ -48,8 +49,12 @@ def fit_map(pit, n0):
     return x, w * Q + (1 - w) * x
 
 
-def coverage(u):
-    return [float(np.mean(np.abs(u - 0.5) <= level / 2)) for level in LEVELS]
+def scores(nll, pit):
+    """Mean NLL (None where not scored) and coverage at ``LEVELS`` of rows with these PITs."""
+    out = {"mixture NLL": np.nan if nll is None else nll.mean()}
+    for level in LEVELS:
+        out[f"cov {round(100 * level)}"] = float(np.mean(np.abs(pit - 0.5) <= level / 2))
+    return out
 
 
 def one_split(name, split, n0s):
@@ -58,36 +63,31 @@ def one_split(name, split, n0s):
     test_dist = GaussianMixtureDistribution(*test, squeeze=True).scaled(s)
     pit_held, pit_test = held_dist.cdf(y_held), test_dist.cdf(y_test)
     nll = -test_dist.logpdf(y_test) + np.log(y_scale)
-    out = {"held-out, one factor": [np.nan, *coverage(pit_held)],
-           "test, one factor": [nll.mean(), *coverage(pit_test)]}
+    out = {"held-out, one factor": scores(None, pit_held),
+           "test, one factor": scores(nll, pit_test)}
     for n0 in n0s:
         x, y = fit_map(pit_held, n0)
         seg = np.clip(np.searchsorted(x, pit_test, side="right") - 1, 0, len(x) - 2)
         slope = (y[seg + 1] - y[seg]) / (x[seg + 1] - x[seg])
-        out[f"test, recalibrated n0={n0:g}"] = [(nll - np.log(slope)).mean(),
-                                                *coverage(np.interp(pit_test, x, y))]
+        out[f"test, recalibrated n0={n0:g}"] = scores(nll - np.log(slope),
+                                                       np.interp(pit_test, x, y))
     return out
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--splits", default="10-15", help="first-last (never 0-9)")
+    parser.add_argument("--splits", type=uci_splits, default="10-15",
+                        help="first-last (never 0-9)")
     parser.add_argument("--n0", nargs="+", type=float, default=[100.0, 300.0])
     args = parser.parse_args(argv)
-    first, _, last = args.splits.partition("-")
-    splits = range(int(first), int(last or first) + 1)
-    if min(splits) < 10:
-        raise SystemExit("splits 0-9 are the reported ones; select on 10-19")
     torch.set_num_threads(1)
-    names = ["mixture NLL"] + [f"cov {round(100 * level)}" for level in LEVELS]
     for name in args.datasets:
-        runs = [one_split(name, split, args.n0) for split in splits]
-        print(f"{name} (splits {args.splits}; mean over splits)", flush=True)
+        runs = [one_split(name, split, args.n0) for split in args.splits]
+        print(f"{name} (splits {args.splits[0]}-{args.splits[-1]}; mean over splits)",
+              flush=True)
         for variant in runs[0]:
-            row = np.mean([r[variant] for r in runs], axis=0)
-            print(f"  {variant:28s} " + "  ".join(f"{k} {v:.3f}" for k, v in zip(names, row)),
-                  flush=True)
+            print(mean_row(variant, [r[variant] for r in runs], 28), flush=True)
     return 0
 
 

@@ -124,7 +124,7 @@ def run(opts):
 def _floor(row, est, data, opts):
     """The bare batched step's ms on a batch of the fit's size, and the fit ratio at that
     step cost with HyperGAN's mean number of steps."""
-    b = row["splits"][-1]["hypergan"]["batch_size"]
+    b = int(est[-1].net_.batch_size)
     X = est[:-1].transform(data[0])[:b]
     Xb = torch.as_tensor(X, dtype=torch.float32, device=opts.device)
     yb = torch.zeros(len(Xb), 1, device=opts.device)
