@@ -634,26 +634,20 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self, "net_")
         return NetworkDistribution(self.net_, self._noise_seed, self.n_threads)
 
-    def _noise(self, networks, n, random_state, name="n_prediction_networks"):
-        """Noise of ``n`` networks of ``networks`` (``n`` validated as ``name``)."""
-        check_scalar(n, name, Integral, min_val=1)
-        return networks.noise(n, random_state)
-
-    def _outputs(self, X32, n=None, random_state=None, networks=None, name=None):
+    def _outputs(self, X32, n=None, random_state=None, networks=None):
         """Yield the outputs ``(n, rows, n_outputs)`` of ``n`` networks (None:
-        the prediction networks) on validated float32 rows ``X32``, as
-        computed (float32, on the net's device). ``networks`` is the fitted
-        distribution, if the caller already holds it; ``name`` is what an
-        invalid ``n`` is called in the error (the caller's argument)."""
+        the prediction networks; a caller's own ``n`` is validated by the
+        caller, under its argument's name) on validated float32 rows ``X32``,
+        as computed (float32, on the net's device). ``networks`` is the
+        fitted distribution, if the caller already holds it."""
         networks = self._networks if networks is None else networks
         if n is None:
-            n, name = self.n_prediction_networks, "n_prediction_networks"
-        noise = self._noise(networks, n, random_state, name=name or "n")
-        yield from networks.outputs(X32, noise)
+            # Read at prediction time: set_params may have changed it since the fit.
+            n = check_scalar(self.n_prediction_networks, "n_prediction_networks", Integral,
+                             min_val=1)
+        yield from networks.outputs(X32, networks.noise(n, random_state))
 
-    def _member_outputs(
-        self, X, n=None, random_state=None, dtype=torch.float64, device="cpu", name=None
-    ):
+    def _member_outputs(self, X, n=None, random_state=None, dtype=torch.float64, device="cpu"):
         """Validate ``X``, then yield chunks of member outputs ``(n, rows,
         n_outputs)`` (see ``_outputs``) as ``dtype`` tensors (None: as
         computed, float32) on ``device`` (None: the net's, where reductions
@@ -661,7 +655,7 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
         host)."""
         networks = self._networks  # not fitted: NotFittedError before X is looked at
         X32 = _as_float32(self._validate_X(X, reset=False))
-        for out in self._outputs(X32, n, random_state, networks=networks, name=name):
+        for out in self._outputs(X32, n, random_state, networks=networks):
             yield out.to(device=device or out.device, dtype=dtype or out.dtype)
 
     def _held_out_outputs(self, X32):
@@ -694,5 +688,6 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
             reproduces the ensemble's predictions.
         """
         networks = self._networks
-        noise = self._noise(networks, n, random_state, name="n")
-        return [self._wrap_member(module) for module in networks.modules(noise)]
+        check_scalar(n, "n", Integral, min_val=1)
+        modules = networks.modules(networks.noise(n, random_state))
+        return [self._wrap_member(module) for module in modules]

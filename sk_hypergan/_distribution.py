@@ -113,7 +113,7 @@ class GaussianMixtureDistribution:
         moves away from the mixture's mean by ``factor`` and its variance
         grows by ``factor**2``, so the mean stays and the standard deviation
         (and every central interval) scales by ``factor``. The regressor's
-        post-hoc calibration (``spread_scale_``).
+        post-hoc calibration with one factor (see :meth:`scale_mixture`).
 
         Parameters
         ----------
@@ -137,6 +137,48 @@ class GaussianMixtureDistribution:
         center = self.means.mean(0)
         means = center + factor * (self.means - center)
         return GaussianMixtureDistribution(means, self.variances * factor**2, squeeze=self.squeeze)
+
+    def scale_mixture(self, factors: ArrayLike) -> GaussianMixtureDistribution:
+        """The equal mixture of copies of the mixture, each :meth:`scaled` by one factor.
+
+        A scale mixture: with two factors ``s e^-k`` and ``s e^k`` it is more
+        peaked and heavier-tailed than ``scaled(s)`` (its kurtosis grows with
+        ``k``), with the same mean and a variance ``mean(factors**2)`` times
+        the mixture's. The regressor's post-hoc calibration
+        (``spread_factors_``). Its components are the copies' components
+        (``n_factors * n_components``, all equally weighted); equal factors
+        give the one copy of :meth:`scaled`.
+
+        Parameters
+        ----------
+        factors : array-like of shape (n_factors,) or (n_targets, n_factors)
+            Positive factors, the same for every target or one row per target.
+
+        Returns
+        -------
+        GaussianMixtureDistribution
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> means, variances = np.zeros((1, 1)), np.ones((1, 1))  # N(0, 1), 1 row
+        >>> dist = GaussianMixtureDistribution(means, variances, squeeze=True)
+        >>> peaked = dist.scale_mixture([0.5, 1.5])
+        >>> peaked.n_components, float(peaked.var()[0])  # (0.25 + 2.25) / 2
+        (2, 1.25)
+        >>> bool(peaked.pdf(0.0)[0] > dist.scaled(np.sqrt(1.25)).pdf(0.0)[0])
+        True
+        """
+        factors = np.asarray(factors, dtype=np.float64)
+        columns = factors.T if factors.ndim == 2 else factors[:, None]  # (n_factors, targets)
+        if np.all(columns == columns[:1]):
+            return self.scaled(columns[0])
+        copies = [self.scaled(column) for column in columns]
+        return GaussianMixtureDistribution(
+            np.concatenate([c.means for c in copies]),
+            np.concatenate([c.variances for c in copies]),
+            squeeze=self.squeeze,
+        )
 
     # -- densities -----------------------------------------------------------------------
     def logpdf(self, y: ArrayLike) -> np.ndarray:

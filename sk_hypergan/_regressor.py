@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 from sklearn.preprocessing._data import _handle_zeros_in_scale
 from sklearn.utils import Bunch, check_random_state, check_scalar
-from sklearn.utils.validation import _num_samples
+from sklearn.utils.validation import _num_samples, check_is_fitted
 from torch import nn
 
 from ._base import BaseHyperGAN
-from ._calibration import fit_spread_scale
+from ._calibration import fit_spread_factors
 from ._core.losses import GaussianNLLLoss, gaussian_head
 from ._distribution import GaussianMixtureDistribution
 from ._docstrings import fill_parameters
@@ -89,19 +89,23 @@ early_stopping : bool or "auto", default="auto"
 """,
     calibration="""\
 calibration : {"auto"} or None, default="auto"
-    "auto": after a fit that holds rows out (``early_stopping``), scale
-    the predictive distribution's spread about its mean by the factor
-    ``spread_scale_`` that minimises the held-out rows' mixture NLL (one
-    factor per target, on the aleatoric and epistemic parts alike: the
-    held-out rows are like the training rows, where the networks'
-    disagreement is small, so they cannot tell a second, epistemic factor
-    apart from noise). It applies to ``predict_uncertainty``,
+    "auto": after a fit that holds rows out (``early_stopping``), the
+    predictive distribution becomes the equal mixture of two copies of
+    the networks' mixture, its spread about the mean scaled by the two
+    factors ``spread_factors_`` (``s e^-k`` and ``s e^k``) that minimise
+    the held-out rows' mixture NLL: ``s`` sets its width, ``k`` how
+    peaked and heavy-tailed it is (``k = 0``: one factor). The factors
+    act on the aleatoric and epistemic parts alike: the held-out rows are
+    like the training rows, where the networks' disagreement is small, so
+    they cannot tell a separate epistemic factor apart from noise. The
+    mean is unchanged and the predictive std is multiplied by
+    ``spread_scale_``. It applies to ``predict_uncertainty``,
     ``predict(return_std=True)``, ``predict_distribution``,
     ``predict_interval`` and ``sample_y``, not to the standalone networks
     of ``sample_networks``. A fit without held-out rows, or None, leaves
-    the spread as the networks predict it (``spread_scale_`` of ones);
-    ``partial_fit`` keeps the last fitted factor, a warm-started ``fit``
-    fits it again. The held-out rows are those that chose the stopping
+    the distribution as the networks predict it (factors of ones);
+    ``partial_fit`` keeps the last fitted factors, a warm-started ``fit``
+    fits them again. The held-out rows are those that chose the stopping
     epoch, never test data.
 """,
 )
@@ -129,9 +133,13 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         The fitted skorch net (its ``module_`` is the hypernetwork).
     history_ : skorch.History
         Per-epoch losses.
+    spread_factors_ : ndarray of shape (n_targets, 2)
+        The two factors of the calibrated predictive distribution per
+        target, smaller first (see ``calibration``); ones when not
+        calibrated.
     spread_scale_ : ndarray of shape (n_targets,)
-        Calibration factor of the predictive spread per target (see
-        ``calibration``); ones when not calibrated.
+        Factor of the predictive standard deviation per target: the root
+        mean square of ``spread_factors_``; ones when not calibrated.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -204,15 +212,17 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         return ((y2 - self._y_mean) / self._y_scale).astype(np.float32)
 
     def _calibrate(self, held_out):
-        self.spread_scale_ = np.ones(len(self._y_mean))
-        if held_out is None:
-            return
-        X, y, w = held_out
-        # In standardised units, as the networks predict (the scale is unit-free).
-        mean, var = (t.numpy() for t in gaussian_head(torch.from_numpy(self._held_out_outputs(X))))
-        finite = np.isfinite(mean).all() and np.isfinite(var).all() and (var > 0).all()
-        if finite and (w is None or w.sum() > 0):
-            self.spread_scale_ = fit_spread_scale(mean, var, y.astype(np.float64), w)
+        self.spread_factors_ = np.ones((len(self._y_mean), 2))
+        if held_out is not None:
+            X, y, w = held_out
+            # In standardised units, as the networks predict (the factors are unit-free).
+            outputs = torch.from_numpy(self._held_out_outputs(X))
+            mean, var = (t.numpy() for t in gaussian_head(outputs))
+            finite = np.isfinite(mean).all() and np.isfinite(var).all() and (var > 0).all()
+            if finite and (w is None or w.sum() > 0):
+                self.spread_factors_ = fit_spread_factors(mean, var, y.astype(np.float64), w)
+        # The variance of the equal mixture of the two copies is the mean of theirs.
+        self.spread_scale_ = np.sqrt(np.square(self.spread_factors_).mean(axis=1))
 
     def _shape(self, a):
         return a.ravel() if self._y_1d else a
@@ -241,7 +251,8 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
             moments[2, :, start:stop] = (mean - mu).square_().mean(0).cpu().numpy()
             start = stop
         moments = moments.transpose(0, 2, 1)  # (3, rows, k)
-        # Calibration scales the spread about the mean: both parts by s**2.
+        # Calibration scales the spread about the mean: both parts by the
+        # mean of the two copies' squared factors.
         scale2 = (self._y_scale * self.spread_scale_) ** 2
         mean, aleatoric, epistemic = moments
         return mean * self._y_scale + self._y_mean, aleatoric * scale2, epistemic * scale2
@@ -322,13 +333,14 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         -------
         GaussianMixtureDistribution
             ``n_prediction_networks`` equal-weight Gaussian components per row
-            (and target), in the target's units, with ``mean()``, ``std()``,
-            ``var()``, ``logpdf(y)``, ``pdf(y)``, ``cdf(y)``, ``ppf(q)``,
-            ``interval(confidence)`` and
+            (and target), twice as many when calibrated with two distinct
+            factors (``spread_factors_``), in the target's units, with
+            ``mean()``, ``std()``, ``var()``, ``logpdf(y)``, ``pdf(y)``,
+            ``cdf(y)``, ``ppf(q)``, ``interval(confidence)`` and
             ``rvs(size, random_state)``; results have shape ``(n_rows,)`` (or
             ``(n_rows, n_targets)`` for a 2-D ``y``). Its mean and variance are those of
-            :meth:`predict_uncertainty`. It holds ``2 * n_prediction_networks``
-            floats per row and target.
+            :meth:`predict_uncertainty`. It holds two floats per component,
+            row and target.
 
         Examples
         --------
@@ -347,7 +359,7 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         means = np.concatenate([mean.numpy() for mean, _ in parts], axis=1)  # (B, rows, k)
         variances = np.concatenate([var.numpy() for _, var in parts], axis=1)
         mixture = GaussianMixtureDistribution(means, variances, squeeze=self._y_1d)
-        return mixture.scaled(self.spread_scale_)
+        return mixture.scale_mixture(self.spread_factors_)
 
     def predict_interval(self, X: ArrayLike, confidence_level: float = 0.9) -> np.ndarray:
         """Central predictive interval: the quantiles of the predictive mixture.
@@ -420,23 +432,26 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         >>> reg.sample_y(X[:4], n_samples=7).shape
         (4, 7)
         """
+        check_is_fitted(self, "net_")
+        check_scalar(n_samples, "n_samples", Integral, min_val=1)
         rng = check_random_state(random_state)
         network_seed = int(rng.randint(np.iinfo(np.int32).max))
         loc, scale = torch.from_numpy(self._y_mean), torch.from_numpy(self._y_scale)
         draws = []
-        for out in self._member_outputs(
-            X, n=n_samples, random_state=network_seed, name="n_samples"
-        ):
+        for out in self._member_outputs(X, n=n_samples, random_state=network_seed):
             mean, var = (t.numpy() for t in _member_gaussians(out, loc, scale))
             noise = rng.standard_normal(mean.shape)  # (n_samples, rows, k)
             draws.append(mean + np.sqrt(var) * noise)
         y = np.concatenate(draws, axis=1)  # (n_samples, rows, k)
-        if not np.all(self.spread_scale_ == 1):
-            # Calibrated: the draws' spread about the predictive mean times s
-            # (the prediction networks' mean, as predict's, hence a second
-            # pass: the draws' own networks may be few).
+        if not np.all(self.spread_factors_ == 1):
+            # Calibrated: each draw's spread about the predictive mean times
+            # one of the two factors, picked at random (the prediction
+            # networks' mean, as predict's, hence a second pass: the draws'
+            # own networks may be few).
             center = self._moments(X)[0]
-            y = center + self.spread_scale_ * (y - center)
+            low, high = self.spread_factors_.T
+            factor = np.where(rng.randint(2, size=y.shape) == 1, high, low)
+            y = center + factor * (y - center)
         y = np.moveaxis(y, 0, -1)  # (rows, k, n_samples)
         return y[:, 0, :] if self._y_1d else y
 

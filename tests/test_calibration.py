@@ -8,7 +8,7 @@ from scipy.integrate import trapezoid
 from scipy.special import log_softmax, logsumexp
 
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor
-from sk_hypergan._calibration import fit_spread_scale, fit_temperature
+from sk_hypergan._calibration import fit_spread_factors, fit_spread_scale, fit_temperature
 from sk_hypergan._distribution import GaussianMixtureDistribution
 
 from conftest import FAST
@@ -60,6 +60,61 @@ def test_spread_scale_honours_sample_weight():
     assert fit_spread_scale(means, variances, y)[0] > 1.5
 
 
+def _two_copies_nll(means, variances, y, factors):
+    mixture = GaussianMixtureDistribution(means, variances)
+    return -mixture.scale_mixture(factors).logpdf(y).mean()
+
+
+def test_spread_factors_find_heavy_tails_and_only_there():
+    rng = np.random.default_rng(4)
+    means = rng.normal(0, 0.2, size=(8, 1500, 1))
+    variances = np.full_like(means, 0.5)
+    heavy = 0.8 * rng.standard_t(3, size=(1500, 1))  # peaked, heavy-tailed residuals
+    low, high = fit_spread_factors(means, variances, heavy)[0]
+    assert high / low > 2
+    # no worse than the best single factor, which is the k = 0 case of the search
+    one = fit_spread_scale(means, variances, heavy)[0]
+    assert _two_copies_nll(means, variances, heavy, [low, high]) < _two_copies_nll(
+        means, variances, heavy, [one, one]
+    ) - 0.01
+    # Gaussian residuals of the mixture's own width: the two copies stay close
+    gaussian = rng.normal(0, np.sqrt(0.5 + 0.04), size=(1500, 1))
+    low, high = fit_spread_factors(means, variances, gaussian)[0]
+    assert high / low < 1.3
+    assert 0.85 < np.sqrt((low**2 + high**2) / 2) < 1.15
+
+
+def test_spread_factors_per_target_and_weighted():
+    rng = np.random.default_rng(5)
+    means = np.zeros((4, 1000, 2))
+    variances = np.ones_like(means)
+    y = np.c_[rng.standard_t(3, 1000), rng.normal(0, 3, 1000)]
+    factors = fit_spread_factors(means, variances, y)
+    assert factors.shape == (2, 2) and np.all(factors[:, 0] <= factors[:, 1])
+    assert factors[0, 1] / factors[0, 0] > factors[1, 1] / factors[1, 0]
+    w = np.r_[np.zeros(500), np.ones(500)]
+    y_w = np.r_[rng.normal(0, 5, 500), rng.normal(0, 0.5, 500)][:, None]
+    weighted = fit_spread_factors(means[..., :1], variances[..., :1], y_w, w)
+    assert np.sqrt(np.mean(weighted**2)) < 0.7
+
+
+def test_scale_mixture_is_a_density_with_the_mean_and_the_mean_square_factor():
+    rng = np.random.default_rng(6)
+    means, variances = rng.normal(size=(5, 1)), rng.uniform(0.1, 1, size=(5, 1))
+    grid = np.linspace(-40, 40, 80001)
+    mixture = GaussianMixtureDistribution(means + 0 * grid, variances + 0 * grid, squeeze=True)
+    two = mixture.scale_mixture([0.6, 2.0])
+    assert two.n_components == 10
+    assert trapezoid(two.pdf(grid), grid) == pytest.approx(1.0, abs=1e-4)
+    np.testing.assert_allclose(two.mean(), mixture.mean())
+    np.testing.assert_allclose(two.var(), (0.36 + 4.0) / 2 * mixture.var())
+    np.testing.assert_allclose(two.cdf(two.ppf(np.full(grid.shape, 0.3))), 0.3, atol=1e-9)
+    # equal factors: the one scaled copy
+    same = mixture.scale_mixture([1.7, 1.7])
+    assert same.n_components == 5
+    np.testing.assert_allclose(same.logpdf(grid), mixture.scaled(1.7).logpdf(grid))
+
+
 def test_temperature_minimises_the_log_loss():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, size=300)
@@ -82,43 +137,51 @@ def test_temperature_minimises_the_log_loss():
 def test_regressor_fits_a_scale_only_where_rows_are_held_out():
     X, y = _data()
     reg = HyperGANRegressor(**FAST).fit(X, y)
-    assert reg.spread_scale_.shape == (1,)
+    assert reg.spread_scale_.shape == (1,) and reg.spread_factors_.shape == (1, 2)
     assert reg.spread_scale_[0] != 1.0
+    np.testing.assert_allclose(reg.spread_scale_, np.sqrt(np.mean(reg.spread_factors_**2, 1)))
     off = HyperGANRegressor(**FAST, calibration=None).fit(X, y)
     np.testing.assert_array_equal(off.spread_scale_, [1.0])
+    np.testing.assert_array_equal(off.spread_factors_, [[1.0, 1.0]])
     small = HyperGANRegressor(**FAST).fit(X[:150], y[:150])  # no held-out split
     np.testing.assert_array_equal(small.spread_scale_, [1.0])
     no_split = HyperGANRegressor(**FAST, early_stopping=False).fit(X, y)
     np.testing.assert_array_equal(no_split.spread_scale_, [1.0])
 
 
-def test_regressor_scale_widens_every_prediction_about_the_mean():
+def test_regressor_calibration_rescales_every_prediction_about_the_mean():
     X, y = _data()
     on = HyperGANRegressor(**FAST).fit(X, y)
     off = HyperGANRegressor(**FAST, calibration=None).fit(X, y)  # the same networks
-    s = on.spread_scale_[0]
+    s, (low, high) = on.spread_scale_[0], on.spread_factors_[0]
     u_on, u_off = on.predict_uncertainty(X[:20]), off.predict_uncertainty(X[:20])
     np.testing.assert_allclose(u_on.mean, u_off.mean)
     for part in ("std", "aleatoric_std", "epistemic_std"):
         np.testing.assert_allclose(u_on[part], s * u_off[part], rtol=1e-6)
-    d_on, d_off = on.predict_distribution(X[:20]), off.predict_distribution(X[:20])
+    d_on = on.predict_distribution(X[:20])
+    d_two = off.predict_distribution(X[:20]).scale_mixture(on.spread_factors_)
     np.testing.assert_allclose(d_on.std(), u_on.std, rtol=1e-6)
+    np.testing.assert_allclose(d_on.logpdf(y[:20]), d_two.logpdf(y[:20]), rtol=1e-6)
     lo_on, hi_on = d_on.interval(0.8)
-    lo_off, hi_off = d_off.interval(0.8)
-    np.testing.assert_allclose(hi_on - lo_on, s * (hi_off - lo_off), rtol=1e-6)
+    lo_two, hi_two = d_two.interval(0.8)
+    np.testing.assert_allclose(hi_on - lo_on, hi_two - lo_two, rtol=1e-6)
     np.testing.assert_allclose(
         on.predict_interval(X[:20], 0.8), np.stack([lo_on, hi_on], axis=-1)
     )
-    draws_on, draws_off = on.sample_y(X[:20], 5), off.sample_y(X[:20], 5)
+    # the same networks and noise, each draw's spread times one of the two factors
+    draws_on, draws_off = on.sample_y(X[:20], 50), off.sample_y(X[:20], 50)
     center = u_on.mean[:, None]
-    np.testing.assert_allclose(draws_on - center, s * (draws_off - center), rtol=1e-8)
+    ratio = (draws_on - center) / (draws_off - center)
+    assert np.all(np.isclose(ratio, low, rtol=1e-6) | np.isclose(ratio, high, rtol=1e-6))
+    if high > low:
+        assert 0.3 < np.isclose(ratio, high, rtol=1e-6).mean() < 0.7
 
 
 def test_regressor_scale_per_target():
     X, y = _data()
     Y = np.c_[y, 10 * y + np.random.RandomState(1).standard_normal(len(y))]
     reg = HyperGANRegressor(**FAST).fit(X, Y)
-    assert reg.spread_scale_.shape == (2,)
+    assert reg.spread_scale_.shape == (2,) and reg.spread_factors_.shape == (2, 2)
     assert reg.predict_interval(X[:4]).shape == (4, 2, 2)
 
 
@@ -127,7 +190,7 @@ def test_calibration_held_out_rows_are_not_pickled_and_survive_round_trip():
     reg = HyperGANRegressor(**FAST).fit(X, y)
     assert "_held_out" not in reg.net_.__dict__
     back = pickle.loads(pickle.dumps(reg))
-    np.testing.assert_array_equal(back.spread_scale_, reg.spread_scale_)
+    np.testing.assert_array_equal(back.spread_factors_, reg.spread_factors_)
     np.testing.assert_allclose(
         back.predict(X[:5], return_std=True), reg.predict(X[:5], return_std=True)
     )
@@ -137,8 +200,10 @@ def test_partial_fit_keeps_and_warm_start_refits_the_scale():
     X, y = _data()
     reg = HyperGANRegressor(**FAST).fit(X, y)
     fitted = reg.spread_scale_.copy()
-    reg.partial_fit(X[:64], y[:64])  # holds no rows out: the scale stays
+    factors = reg.spread_factors_.copy()
+    reg.partial_fit(X[:64], y[:64])  # holds no rows out: the factors stay
     np.testing.assert_array_equal(reg.spread_scale_, fitted)
+    np.testing.assert_array_equal(reg.spread_factors_, factors)
     reg.set_params(warm_start=True, max_epochs=3).fit(X, y)  # holds rows out again
     assert reg.spread_scale_[0] != fitted[0]
     reg.set_params(calibration=None).fit(X, y)

@@ -265,4 +265,6 @@ def test_mine_estimates_dependence():
         opt.step()
     dependent = t.mutual_information(s, s[:, None, :]).item()
     independent = t.mutual_information(s, torch.randn(512, 1, 2)).item()
-    assert dependent > 0.5 > independent
+    # The estimate after 200 steps lies near 0.5 (it varies with the CPU's
+    # kernels), the independent pair's near 0: a margin, not a knife edge.
+    assert dependent > 0.35 and independent < 0.1
