@@ -4,10 +4,12 @@ Calibration before and after, and one row's predictive mixture
 =================================================================
 
 A fit that holds rows out for early stopping (from 200 training rows on)
-ends by fitting one calibration scalar on those rows (``calibration="auto"``,
-the default): the regressor's ``spread_scale_``, a factor on the spread of its
-predictive mixture, and the classifier's ``temperature_`` on its networks'
-logits. Both are fitted by the held-out likelihood, never on test rows.
+ends by fitting its calibration on those rows (``calibration="auto"``, the
+default): the regressor's ``spread_factors_``, two factors on the spread of its
+predictive mixture (the calibrated distribution is the equal mixture of the two
+scaled copies: one sets the width, their ratio the tail weight), and the
+classifier's ``temperature_`` on its networks' logits. Both are fitted by the
+held-out likelihood, never on test rows.
 
 This example fits each estimator twice with the same seed, so the networks
 are identical and only the calibration differs: once with
@@ -42,7 +44,8 @@ regressors = {
     ).fit(X_train, y_train)
     for cal in (None, "auto")
 }
-print(f"fitted spread_scale_: {regressors['auto'][-1].spread_scale_[0]:.3f}")
+low, high = regressors["auto"][-1].spread_factors_[0]
+print(f"fitted spread_factors_: {low:.3f}, {high:.3f}")
 
 # %%
 # Coverage by level

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -37,7 +37,7 @@ from sk_hypergan import HyperGANClassifier  # noqa: E402
 from harness.scoring import expected_calibration_error  # noqa: E402
 from suites.calibration import make_method  # noqa: E402
 
-DATASETS = {"wine": load_wine, "breast_cancer": load_breast_cancer}
+DATASETS = {"wine": load_wine, "breast_cancer": load_breast_cancer, "iris": load_iris}
 PEERS = ("single", "deep_ensemble")
 VARIANTS = {"hypergan": {}, "hypergan, mixup_diversity 0.1": {"mixup_diversity": 0.1},
             "hypergan, mixup_diversity 0": {"mixup_diversity": 0.0},
@@ -66,19 +66,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--seeds", nargs="+", type=cv_seed, default=[100, 101])
+    parser.add_argument("--methods", nargs="+", choices=[*VARIANTS, *PEERS],
+                        default=[*VARIANTS, *PEERS])
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     for name in args.datasets:
         X, y = DATASETS[name](return_X_y=True)
         classes = np.unique(y)
-        rows = {m: [] for m in [*VARIANTS, *PEERS]}
+        rows = {m: [] for m in args.methods}
         for seed in args.seeds:
             folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y)
             for k, (train, test) in enumerate(folds):
                 for method in rows:
                     model = make(method, seed + k).fit(X[train], y[train])
                     rows[method].append(scores(model, X[test], y[test], classes))
-        n = len(rows["hypergan"])
+        n = len(next(iter(rows.values())))
         print(f"{name} (CV seeds {args.seeds}, {n} folds; mean over folds)", flush=True)
         for method, values in rows.items():
             print(mean_row(method, values, 30, ".4f"), flush=True)
