@@ -8,9 +8,13 @@ top-class probability (confidence), log loss, the part of the log loss from misc
 rows, ECE (15 bins) and HyperGAN's fitted temperature. Variants of HyperGAN's defaults:
 ``mixup_diversity`` 0.1 and 0 (the default is 0.3, chosen for OOD detection) and
 ``early_stopping=True`` (held-out rows, hence a temperature, also below the 200 training
-rows from which ``"auto"`` holds rows out). It prints a table and writes nothing.
+rows from which ``"auto"`` holds rows out). Data: wine, breast_cancer and iris (150 rows,
+3 classes: a second small set, where ``"auto"`` holds no rows out). It prints a table and
+writes nothing.
 
     python benchmarks/selection/classifier_confidence.py --datasets wine --seeds 100
+    python benchmarks/selection/classifier_confidence.py --datasets iris --seeds 100 101 102 \
+        --methods hypergan "hypergan, early_stopping=True" single deep_ensemble
 """
 
 from __future__ import annotations
