@@ -30,7 +30,6 @@ checkout is imported (the repository root goes first on ``sys.path``).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
 import json
 import sys
@@ -63,11 +62,7 @@ def benchmarks_digest(root=BENCHMARKS_DIR):
     would come out the same, so a re-run of HyperGAN alone may keep them (``--replace``)."""
     root = Path(root)
     paths = [p for d in PEER_SOURCES for p in (root / d).rglob("*") if p.is_file()]
-    digest = hashlib.sha1()
-    for path in sorted(p for p in paths if "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return env.files_digest(root, paths)
 
 
 def suite(name):

@@ -43,8 +43,28 @@ def source_digest(package_dir=PACKAGE_DIR):
         40 hex digits.
     """
     root = Path(package_dir)
+    return files_digest(root, root.rglob("*.py"))
+
+
+def files_digest(root, paths):
+    """SHA-1 over ``paths`` (relative path to ``root``, then bytes, in sorted order;
+    ``__pycache__`` left out): the digest of :func:`source_digest` and of the
+    benchmarks' own sources (``run.benchmarks_digest``).
+
+    Parameters
+    ----------
+    root : path-like
+    paths : iterable of path-like
+        Files under ``root``.
+
+    Returns
+    -------
+    str
+        40 hex digits.
+    """
+    root = Path(root)
     digest = hashlib.sha1()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(Path(p) for p in paths if "__pycache__" not in Path(p).parts):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

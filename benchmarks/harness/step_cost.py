@@ -93,6 +93,36 @@ def time_ms(step, batch, repeats, warmup=5, synchronize=lambda: None):
     return 1e3 * float(np.median(times))
 
 
+def _batch(X, y, b, device):
+    """The first ``b`` rows of ``X`` and ``y`` (zeros when None) as float32 tensors."""
+    Xb = torch.as_tensor(X[:b], dtype=torch.float32, device=device)
+    y = np.zeros(len(Xb)) if y is None else y[:b]
+    return Xb, torch.as_tensor(np.reshape(y, (-1, 1)), dtype=torch.float32, device=device)
+
+
+def bare_step_ms(X, y=None, batch_size=32, repeats=50, device="cpu", seed=0):
+    """Milliseconds per step of the bare batched step on the first ``batch_size`` rows.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    y : ndarray of shape (n_rows,) or None, default=None
+        Targets (zeros when None: the step's cost does not depend on them).
+    batch_size, repeats : int
+    device : str, default="cpu"
+    seed : int, default=0
+
+    Returns
+    -------
+    float
+    """
+    from .env import synchronize
+
+    step = BareBatchedStep(X.shape[1], device=device, seed=seed)
+    return time_ms(step, _batch(X, y, batch_size, device), repeats,
+                   synchronize=lambda: synchronize(device))
+
+
 def step_costs(net, X, y, batch_sizes=(32, 256), repeats=50, device="cpu", seed=0):
     """Milliseconds per step of a fitted HyperGAN net and of the bare batched step,
     alternated per batch size in the same process.
@@ -115,14 +145,12 @@ def step_costs(net, X, y, batch_sizes=(32, 256), repeats=50, device="cpu", seed=
     """
     from .env import synchronize
 
-    sync = lambda: synchronize(device)  # noqa: E731
     rows = []
     for b in batch_sizes:
-        Xb = torch.as_tensor(X[:b], dtype=torch.float32, device=device)
-        yb = torch.as_tensor(np.reshape(y[:b], (-1, 1)), dtype=torch.float32, device=device)
-        bare = BareBatchedStep(X.shape[1], device=device, seed=seed)
-        hg_ms = time_ms(lambda batch: net.train_step(batch), (Xb, yb), repeats, synchronize=sync)
-        bare_ms = time_ms(bare, (Xb, yb), repeats, synchronize=sync)
-        rows.append({"batch_size": int(len(Xb)), "hypergan_ms": hg_ms, "bare_ms": bare_ms,
-                     "ratio": hg_ms / bare_ms})
+        batch = _batch(X, y, b, device)
+        hg_ms = time_ms(lambda batch: net.train_step(batch), batch, repeats,
+                        synchronize=lambda: synchronize(device))
+        bare_ms = bare_step_ms(X, y, b, repeats, device=device, seed=seed)
+        rows.append({"batch_size": int(len(batch[0])), "hypergan_ms": hg_ms,
+                     "bare_ms": bare_ms, "ratio": hg_ms / bare_ms})
     return rows

@@ -22,17 +22,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 
 from harness import data as datasets_
-from harness.env import log, synchronize
+from harness.env import log
 from harness.reference_ensemble import reference_batch_size
 from harness.results import fmt, table, yes_no
 from harness.runner import fit_score_regressor
 from harness.scoring import mean_se
-from harness.step_cost import BareBatchedStep, step_costs, time_ms
+from harness.step_cost import bare_step_ms, step_costs
 
 NAME = "fit_cost"
 DEFAULT_SPLITS = tuple(range(5))
@@ -125,11 +124,8 @@ def _floor(row, est, data, opts):
     """The bare batched step's ms on a batch of the fit's size, and the fit ratio at that
     step cost with HyperGAN's mean number of steps."""
     b = int(est[-1].net_.batch_size)
-    X = est[:-1].transform(data[0])[:b]
-    Xb = torch.as_tensor(X, dtype=torch.float32, device=opts.device)
-    yb = torch.zeros(len(Xb), 1, device=opts.device)
-    bare_ms = time_ms(BareBatchedStep(X.shape[1], device=opts.device), (Xb, yb),
-                      5 if opts.quick else 100, synchronize=lambda: synchronize(opts.device))
+    bare_ms = bare_step_ms(est[:-1].transform(data[0]), batch_size=b,
+                           repeats=5 if opts.quick else 100, device=opts.device)
     steps, ref = row["hypergan"]["steps"]["mean"], row["reference_ensemble"].get("fit_seconds")
     ratio = steps * bare_ms / 1e3 / ref["mean"] if ref and ref["mean"] else None
     return {"batch_size": b, "bare_ms": bare_ms, "ratio": ratio}
