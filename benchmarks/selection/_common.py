@@ -8,6 +8,7 @@ reported ones, so the scripts take only splits 10-19 and seeds from 100 on.
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -40,3 +41,48 @@ def mean_row(label, records, width, spec=".3f"):
     or fold, the same keys), as one printed line."""
     means = {k: np.mean([r[k] for r in records]) for k in records[0]}
     return f"  {label:{width}s} " + "  ".join(f"{k} {v:{spec}}" for k, v in means.items())
+
+
+def print_means(title, rows, width, spec=".3f"):
+    """``title``, then one :func:`mean_row` per ``label: records`` of ``rows``."""
+    print(title, flush=True)
+    for label, records in rows.items():
+        print(mean_row(label, records, width, spec), flush=True)
+
+
+def uci_parser(doc, datasets):
+    """The argument parser every UCI selection script starts from: ``--datasets`` and
+    ``--splits`` (10-15 by default, never a reported split)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(datasets))
+    parser.add_argument("--splits", type=uci_splits, default="10-15",
+                        help="first-last (never 0-9)")
+    return parser
+
+
+def print_uci_means(args, one_split, width, spec=".3f"):
+    """Run ``one_split(name, split) -> {variant: scores}`` on every data set and split
+    of ``args`` and print each variant's means over the splits."""
+    for name in args.datasets:
+        runs = [one_split(name, split) for split in args.splits]
+        print_means(f"{name} (splits {args.splits[0]}-{args.splits[-1]}; mean over splits)",
+                    {variant: [r[variant] for r in runs] for variant in runs[0]}, width, spec)
+
+
+@contextmanager
+def held_out_rows(estimator_class):
+    """While open, every fit of ``estimator_class`` records in the yielded dict (key
+    ``"rows"``) the held-out rows its calibration used, ``(X32, y_encoded,
+    sample_weight)``; the estimator calibrates on them as usual."""
+    kept = {}
+    calibrate = estimator_class._calibrate
+
+    def keep(self, rows):
+        kept["rows"] = rows
+        return calibrate(self, rows)
+
+    estimator_class._calibrate = keep
+    try:
+        yield kept
+    finally:
+        estimator_class._calibrate = calibrate

@@ -1,7 +1,8 @@
 """Selection check: one calibration factor on the predictive spread, or two.
 
-The regressor's post-hoc calibration (``calibration="auto"``) fits one factor ``s`` on
-the spread of its mixture about the mean. The alternative is two factors: ``a`` on the
+The regressor's post-hoc calibration (``calibration="auto"``) fitted one factor ``s`` on
+the spread of its mixture about the mean (``fit_spread_scale``; since then it fits two
+scaled copies, ``scale_mixture.py``). The alternative is two factors: ``a`` on the
 networks' means about the mixture mean (the epistemic part) and ``b`` on their standard
 deviations (the aleatoric part), each with the same prior on its logarithm. This script
 fits the default regressor on UCI splits that no reported benchmark uses (10-15 by
@@ -16,7 +17,6 @@ table and writes nothing.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
-from _common import mean_row, uci_splits  # noqa: E402
+from _common import held_out_rows, print_uci_means, uci_parser  # noqa: E402
 
 from sk_hypergan import GaussianMixtureDistribution, HyperGANRegressor  # noqa: E402
 from sk_hypergan._calibration import BOUNDS, PRIOR_SD, fit_spread_scale  # noqa: E402
@@ -89,28 +89,18 @@ def networks_gaussians(reg, X32):
 def held_and_test(name, split):
     """The default fit of ``split``: its prediction networks' Gaussians (standardised) on
     the held-out rows it calibrates on and on the test rows, both ``y`` (standardised),
-    the target's scale and the package's own one factor ``s``."""
+    the target's scale and the one factor ``s`` of ``fit_spread_scale``."""
     X_train, y_train, X_test, y_test = load_uci(name, split)
-    held_out = {}
-    calibrate = HyperGANRegressor._calibrate
-
-    def keep(self, rows):  # the rows the fit calibrates on
-        held_out["rows"] = rows
-        return calibrate(self, rows)
-
-    HyperGANRegressor._calibrate = keep
-    try:
-        model = make_pipeline(StandardScaler(), HyperGANRegressor(random_state=split))
+    model = make_pipeline(StandardScaler(), HyperGANRegressor(random_state=split))
+    with held_out_rows(HyperGANRegressor) as held_out:
         model.fit(X_train, y_train)
-    finally:
-        HyperGANRegressor._calibrate = calibrate
     reg = model[-1]
     X_held, y_held, _ = held_out["rows"]
     held = networks_gaussians(reg, X_held)
     test = networks_gaussians(reg, model[0].transform(X_test).astype(np.float32))
     y_test_std = (y_test - reg._y_mean[0]) / reg._y_scale[0]
     y_held = y_held.astype(np.float64).ravel()
-    # The package's own fit and map for one factor (what calibration="auto" does).
+    # The package's one-factor fit (what calibration="auto" did before two copies).
     s = float(fit_spread_scale(held[0][..., None], held[1][..., None], y_held[:, None])[0])
     return held, y_held, test, y_test_std, float(reg._y_scale[0]), s
 
@@ -129,17 +119,9 @@ def one_split(name, split):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--splits", type=uci_splits, default="10-15",
-                        help="first-last (never 0-9)")
-    args = parser.parse_args(argv)
+    args = uci_parser(__doc__, DATASETS).parse_args(argv)
     torch.set_num_threads(1)
-    for name in args.datasets:
-        runs = [one_split(name, split) for split in args.splits]
-        print(f"{name} (splits {args.splits[0]}-{args.splits[-1]}; mean over splits)")
-        for variant in runs[0]:
-            print(mean_row(variant, [r[variant] for r in runs], 12))
+    print_uci_means(args, one_split, 12)
     return 0
 
 

@@ -34,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
-from _common import cv_seed, mean_row  # noqa: E402
+from _common import cv_seed, print_means  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
 
@@ -85,9 +85,8 @@ def main(argv=None):
                     model = make(method, seed + k).fit(X[train], y[train])
                     rows[method].append(scores(model, X[test], y[test], classes))
         n = len(next(iter(rows.values())))
-        print(f"{name} (CV seeds {args.seeds}, {n} folds; mean over folds)", flush=True)
-        for method, values in rows.items():
-            print(mean_row(method, values, 30, ".4f"), flush=True)
+        print_means(f"{name} (CV seeds {args.seeds}, {n} folds; mean over folds)", rows, 30,
+                    ".4f")
     return 0
 
 

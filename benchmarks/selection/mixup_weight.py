@@ -24,7 +24,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
-from _common import mean_row  # noqa: E402
+from _common import print_means  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
 from sk_hypergan.targets import conv2d, mlp  # noqa: E402
@@ -65,10 +65,8 @@ def main(argv=None):
             ensemble = make_method("deep_ensemble", arch, p).fit(*data[:2])
             metrics, _ = evaluate(ensemble, *data[2:])
             rows["deep_ensemble"].append({k: metrics[k] for k in KEYS})
-        print(f"{arch} (partitions {args.partitions[0]}-{args.partitions[-1]}; mean)",
-              flush=True)
-        for label, records in rows.items():
-            print(mean_row(label, records, 22, ".4f"), flush=True)
+        print_means(f"{arch} (partitions {args.partitions[0]}-{args.partitions[-1]}; mean)",
+                    rows, 22, ".4f")
     return 0
 
 

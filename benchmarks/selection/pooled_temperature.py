@@ -36,7 +36,7 @@ from sklearn.preprocessing import StandardScaler
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
 
-from _common import cv_seed, mean_row  # noqa: E402
+from _common import cv_seed, held_out_rows, print_means  # noqa: E402
 from mixup_weight import partitions  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
@@ -70,24 +70,6 @@ def pooled_log_proba(clf, X32):
     return logsumexp(log_p, axis=0) - np.log(len(logits))
 
 
-def fit_with_held_out(model, X, y):
-    """Fit ``model`` (a pipeline ending in the classifier) and return the held-out rows
-    its calibration used (``(X32, y_encoded, sample_weight)``, or None)."""
-    held_out = {}
-    calibrate = HyperGANClassifier._calibrate
-
-    def keep(self, rows):
-        held_out["rows"] = rows
-        return calibrate(self, rows)
-
-    HyperGANClassifier._calibrate = keep
-    try:
-        model.fit(X, y)
-    finally:
-        HyperGANClassifier._calibrate = calibrate
-    return held_out.get("rows")
-
-
 def scores(proba, y_idx, n_classes):
     return {"log loss": log_loss(y_idx, proba, labels=range(n_classes)),
             "ECE": expected_calibration_error(y_idx, proba, n_bins=15,
@@ -95,7 +77,9 @@ def scores(proba, y_idx, n_classes):
 
 
 def one_fit(model, X_tr, y_tr, X_te, y_te, transform=None):
-    held = fit_with_held_out(model, X_tr, y_tr)
+    with held_out_rows(HyperGANClassifier) as kept:
+        model.fit(X_tr, y_tr)
+    held = kept.get("rows")
     clf = model[-1] if hasattr(model, "steps") else model
     X32 = (transform(X_te) if transform else X_te).astype(np.float32)
     y_idx = np.searchsorted(clf.classes_, y_te)
@@ -130,9 +114,8 @@ def main(argv=None):
             ensemble = make_method("deep_ensemble", seed + k).fit(X[train], y[train])
             rows["deep_ensemble"].append(scores(ensemble.predict_proba(X[test]), y[test], 2))
     if args.cv_seeds:
-        print(f"breast_cancer (CV seeds {args.cv_seeds}; mean over folds)", flush=True)
-        for label, records in rows.items():
-            print(mean_row(label, records, 26, ".4f"), flush=True)
+        print_means(f"breast_cancer (CV seeds {args.cv_seeds}; mean over folds)", rows, 26,
+                    ".4f")
     rows = {"one temperature (package)": [], "plus pooled tau": [], "deep_ensemble": []}
     for p in args.partitions:
         X_tr, y_tr, X_te, y_te, _ = load_partition(p)
@@ -144,10 +127,8 @@ def main(argv=None):
         classes = np.unique(y_tr)
         rows["deep_ensemble"].append(scores(ensemble.predict_proba(X_te),
                                             np.searchsorted(classes, y_te), len(classes)))
-    print(f"digits partitions {args.partitions[0]}-{args.partitions[-1]}, mlp (mean)",
-          flush=True)
-    for label, records in rows.items():
-        print(mean_row(label, records, 26, ".4f"), flush=True)
+    print_means(f"digits partitions {args.partitions[0]}-{args.partitions[-1]}, mlp (mean)",
+                rows, 26, ".4f")
     return 0
 
 

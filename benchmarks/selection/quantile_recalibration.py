@@ -21,7 +21,6 @@ test rows see. It writes nothing; the package does not recalibrate quantiles.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
 
-from _common import mean_row, uci_splits  # noqa: E402
+from _common import print_uci_means, uci_parser  # noqa: E402
 from calibration_factors import DATASETS, LEVELS, held_and_test  # noqa: E402
 
 from sk_hypergan import GaussianMixtureDistribution  # noqa: E402
@@ -47,6 +46,14 @@ def fit_map(pit, n0):
     x = np.maximum.accumulate(x + np.arange(len(x)) * 1e-9)  # strictly increasing
     w = len(pit) / (len(pit) + n0)
     return x, w * Q + (1 - w) * x
+
+
+def apply_map(x, y, pit):
+    """``R(pit)`` through the knots ``(x, y)`` and ``log R'(pit)``, what the map adds to a
+    row's log density."""
+    seg = np.clip(np.searchsorted(x, pit, side="right") - 1, 0, len(x) - 2)
+    slope = (y[seg + 1] - y[seg]) / (x[seg + 1] - x[seg])
+    return np.interp(pit, x, y), np.log(slope)
 
 
 def scores(nll, pit):
@@ -66,28 +73,17 @@ def one_split(name, split, n0s):
     out = {"held-out, one factor": scores(None, pit_held),
            "test, one factor": scores(nll, pit_test)}
     for n0 in n0s:
-        x, y = fit_map(pit_held, n0)
-        seg = np.clip(np.searchsorted(x, pit_test, side="right") - 1, 0, len(x) - 2)
-        slope = (y[seg + 1] - y[seg]) / (x[seg + 1] - x[seg])
-        out[f"test, recalibrated n0={n0:g}"] = scores(nll - np.log(slope),
-                                                       np.interp(pit_test, x, y))
+        mapped, log_slope = apply_map(*fit_map(pit_held, n0), pit_test)
+        out[f"test, recalibrated n0={n0:g}"] = scores(nll - log_slope, mapped)
     return out
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--splits", type=uci_splits, default="10-15",
-                        help="first-last (never 0-9)")
+    parser = uci_parser(__doc__, DATASETS)
     parser.add_argument("--n0", nargs="+", type=float, default=[100.0, 300.0])
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    for name in args.datasets:
-        runs = [one_split(name, split, args.n0) for split in args.splits]
-        print(f"{name} (splits {args.splits[0]}-{args.splits[-1]}; mean over splits)",
-              flush=True)
-        for variant in runs[0]:
-            print(mean_row(variant, [r[variant] for r in runs], 28), flush=True)
+    print_uci_means(args, lambda name, split: one_split(name, split, args.n0), 28)
     return 0
 
 
