@@ -534,14 +534,15 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
                 net.partial_fit(X32, y_enc, epochs=n_epochs)
         self.net_ = net
         held_out = net.pop_held_out()
-        if reset or not streaming:  # partial_fit holds no rows out: keeps the last scalar
+        if reset or not streaming:  # partial_fit holds no rows out: keeps the last calibration
             self._calibrate(held_out if self.calibration == "auto" else None)
         return self
 
     @abstractmethod
     def _calibrate(self, held_out):
         """Fit (or, with ``held_out=None``, reset) the post-hoc calibration
-        scalar on the held-out rows ``(X, y_encoded, sample_weight)``."""
+        (the classifier's temperature, the regressor's spread factors) on the
+        held-out rows ``(X, y_encoded, sample_weight)``."""
 
     def _warm_net(self, n_samples, streaming=False):
         """The fitted net, with this estimator's current training parameters,

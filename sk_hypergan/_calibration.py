@@ -101,6 +101,7 @@ def fit_spread_factors(
     variances: np.ndarray,
     y: np.ndarray,
     sample_weight: np.ndarray | None = None,
+    prior_sd_k: float = PRIOR_SD,
 ) -> np.ndarray:
     """Per-target factors ``(s e^-k, s e^k)`` of the two scaled copies whose equal
     mixture minimises the held-out NLL (with the prior of :data:`PRIOR_SD` on
@@ -121,6 +122,9 @@ def fit_spread_factors(
         Held-out targets, in the units of ``means``.
     sample_weight : ndarray of shape (n_rows,), default=None
         Row weights of the NLL.
+    prior_sd_k : float, default=PRIOR_SD
+        Standard deviation of the Gaussian prior on ``k`` (per held-out row,
+        as the prior on ``log s``).
 
     Returns
     -------
@@ -139,25 +143,24 @@ def fit_spread_factors(
     True
     """
     w, n_effective = _weights(sample_weight, len(y))
-    one = fit_spread_scale(means, variances, y, sample_weight)
     factors = []
     for j in range(y.shape[1]):
         mixture = GaussianMixtureDistribution(means[..., j], variances[..., j], squeeze=True)
         t = y[:, j]
 
-        def objective(p, mixture=mixture, t=t):
+        def nll(log_s, k, mixture=mixture, t=t):
+            copies = mixture.scale_mixture(np.exp([log_s - k, log_s + k]))
+            return -(w * copies.logpdf(t)).sum()
+
+        def objective(p):
             # The NLL is even in k, so |k|: the simplex may cross 0 freely.
             log_s, k = np.clip(p[0], *BOUNDS), min(abs(p[1]), BOUNDS[1])
-            s = np.exp(log_s)
-            log_density = np.logaddexp(
-                mixture.scaled(s * np.exp(-k)).logpdf(t), mixture.scaled(s * np.exp(k)).logpdf(t)
-            )
-            nll = -(w * (log_density - np.log(2))).sum()
-            return nll + (log_s**2 + k**2) / (2 * PRIOR_SD**2 * n_effective)
+            prior = log_s**2 / PRIOR_SD**2 + k**2 / prior_sd_k**2
+            return nll(log_s, k) + prior / (2 * n_effective)
 
-        # From the one factor: k = 0 is a stationary point (the NLL is even in
-        # k), which a gradient method would not leave, hence Nelder-Mead.
-        start = np.log(one[j])
+        # From the best one factor (k = 0): a stationary point (the NLL is even
+        # in k), which a gradient method would not leave, hence Nelder-Mead.
+        start = np.log(_argmin_log(lambda log_s: nll(log_s, 0.0), n_effective))
         simplex = [[start, 0.05], [start + 0.1, 0.05], [start, 0.5]]
         result = minimize(objective, [start, 0.05], method="Nelder-Mead",
                           options={"initial_simplex": simplex, "xatol": 1e-4, "fatol": 1e-9})
