@@ -8,7 +8,12 @@ from scipy.integrate import trapezoid
 from scipy.special import log_softmax, logsumexp
 
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor
-from sk_hypergan._calibration import fit_spread_factors, fit_spread_scale, fit_temperature
+from sk_hypergan._calibration import (
+    fit_pooled_temperature,
+    fit_spread_factors,
+    fit_spread_scale,
+    fit_temperature,
+)
 from sk_hypergan._distribution import GaussianMixtureDistribution
 
 from conftest import FAST
@@ -212,19 +217,97 @@ def test_partial_fit_keeps_and_warm_start_refits_the_scale():
     np.testing.assert_array_equal(first.spread_scale_, [1.0])
 
 
-def test_classifier_temperature_applies_to_the_networks_logits():
+def test_classifier_temperatures_apply_to_the_logits_and_to_their_average():
     from sklearn.datasets import make_classification
 
     X, y = make_classification(n_samples=300, n_features=5, random_state=0)
-    clf = HyperGANClassifier(**FAST).fit(X, y)
-    assert clf.temperature_ != 1.0
-    off = HyperGANClassifier(**FAST, calibration=None).fit(X, y)
-    assert off.temperature_ == 1.0
+    # One label smoothing for both fits, so that their networks are the same.
+    clf = HyperGANClassifier(**FAST, label_smoothing=0.02).fit(X, y)
+    assert clf.temperature_ != 1.0 and clf.pooled_temperature_ != 1.0
+    off = HyperGANClassifier(**FAST, label_smoothing=0.02, calibration=None).fit(X, y)
+    assert off.temperature_ == off.pooled_temperature_ == 1.0
     logits = np.stack([net(np.asarray(X[:10], dtype=np.float32)) for net in _networks(off)])
-    expected = np.exp(log_softmax(logits / clf.temperature_, axis=-1)).mean(axis=0)
+    log_p = log_softmax(logits / clf.temperature_, axis=-1)
+    mean = np.exp(log_p).mean(axis=0)
+    expected = np.exp(log_softmax(np.log(mean) / clf.pooled_temperature_, axis=-1))
     np.testing.assert_allclose(clf.predict_proba(X[:10]), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X[:10]), clf.classes_[mean.argmax(axis=1)])
+    # predict_uncertainty describes the networks at temperature_
     u = clf.predict_uncertainty(X[:10])
+    np.testing.assert_allclose(u.total, -(mean * np.log(mean)).sum(axis=1), rtol=1e-5)
     np.testing.assert_allclose(u.total, u.aleatoric + u.epistemic)
+
+
+def test_pooled_temperature_minimises_the_log_loss_of_the_average():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=400)
+    # averages that put 0.6 on a class, right 97% of the time: underconfident
+    right = rng.random(400) < 0.97
+    top = np.where(right, y, (y + 1) % 3)
+    proba = np.full((400, 3), 0.2)
+    proba[np.arange(400), top] = 0.6
+    log_proba = np.log(proba)
+    tau = fit_pooled_temperature(log_proba, y)
+
+    def nll(t):
+        return -log_softmax(log_proba / t, axis=-1)[np.arange(400), y].mean()
+
+    assert tau < 1
+    assert nll(tau) < nll(1.0)
+    assert nll(tau) <= min(nll(tau * 1.05), nll(tau / 1.05)) + 1e-2
+    # a few rows, all right: the prior keeps tau from running to its bound
+    assert fit_pooled_temperature(log_proba[right][:20], y[right][:20]) > 0.2
+
+
+def test_calibrated_classifier_keeps_its_temperatures_through_partial_fit():
+    X, y = _classes()
+    clf = HyperGANClassifier(**FAST).fit(X, y)
+    fitted = clf.temperature_, clf.pooled_temperature_
+    clf.partial_fit(X[:64], y[:64])  # holds no rows out: both stay
+    assert (clf.temperature_, clf.pooled_temperature_) == fitted
+    clf.set_params(calibration=None).fit(X, y)
+    assert clf.temperature_ == clf.pooled_temperature_ == 1.0
+
+
+def _classes(n=300):
+    from sklearn.datasets import make_classification
+
+    return make_classification(n_samples=n, n_features=5, random_state=0)
+
+
+def test_label_smoothing_auto_where_the_fit_calibrates():
+    X, y = _classes()
+    assert HyperGANClassifier(**FAST).fit(X, y).label_smoothing_ == 0.02
+    # no held-out rows (too few rows, or early stopping off) or no calibration: none
+    assert HyperGANClassifier(**FAST).fit(X[:150], y[:150]).label_smoothing_ == 0.0
+    off = HyperGANClassifier(**FAST, early_stopping=False).fit(X, y)
+    assert off.label_smoothing_ == 0.0
+    uncalibrated = HyperGANClassifier(**FAST, calibration=None).fit(X, y)
+    assert uncalibrated.label_smoothing_ == 0.0
+    assert uncalibrated.net_.criterion_.label_smoothing == 0.0
+    # an explicit value is used as it is
+    small = HyperGANClassifier(**FAST, label_smoothing=0.1).fit(X[:150], y[:150])
+    assert small.label_smoothing_ == small.net_.criterion_.label_smoothing == 0.1
+
+
+def test_label_smoothing_through_warm_start_and_partial_fit():
+    X, y = _classes()
+    clf = HyperGANClassifier(**FAST).fit(X, y)
+    clf.partial_fit(X[:64], y[:64])  # "auto" goes on with the fit's value
+    assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.02
+    clf.set_params(label_smoothing=0.0).partial_fit(X[:64], y[:64])
+    assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.0
+    clf.set_params(label_smoothing="auto", warm_start=True, calibration=None).fit(X, y)
+    assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.0
+    stream = HyperGANClassifier(**FAST).partial_fit(X, y, classes=np.unique(y))
+    assert stream.label_smoothing_ == 0.0  # a stream holds no rows out
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, "yes"])
+def test_label_smoothing_is_validated(value):
+    X, y = _classes(60)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        HyperGANClassifier(**FAST, label_smoothing=value).fit(X, y)
 
 
 def _networks(est):

@@ -268,3 +268,20 @@ def test_mine_estimates_dependence():
     # The estimate after 200 steps lies near 0.5 (it varies with the CPU's
     # kernels), the independent pair's near 0: a margin, not a knife edge.
     assert dependent > 0.35 and independent < 0.1
+
+
+def test_cross_entropy_label_smoothing_is_the_training_loss_only():
+    import torch.nn.functional as F
+
+    from sk_hypergan._core.losses import CrossEntropyLoss
+
+    logits = torch.randn(3, 8, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(8) % 4
+    smooth, plain = CrossEntropyLoss(label_smoothing=0.1), CrossEntropyLoss()
+    expected = F.cross_entropy(logits.reshape(24, 4), y.repeat(3), label_smoothing=0.1)
+    torch.testing.assert_close(smooth(logits, y), expected)
+    assert not torch.isclose(smooth(logits, y), plain(logits, y))
+    weights = torch.ones(8)
+    torch.testing.assert_close(smooth(logits, y, weights), expected)
+    # the held-out score is the plain log loss of the average
+    torch.testing.assert_close(smooth.ensemble_loss(logits, y), plain.ensemble_loss(logits, y))

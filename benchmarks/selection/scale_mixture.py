@@ -18,12 +18,18 @@ It fits the default regressor on UCI splits no reported benchmark uses (10-15 by
 and prints, per variant, the test rows' mixture NLL and coverage at 50/80/90/95% and the
 fitted ``s`` and ``k``. It writes nothing.
 
+``--k-prior-sds`` adds a row per standard deviation of the prior on ``k`` (the package's is
+``PRIOR_SD``, 0.5): how strongly the few dozen held-out rows of a small data set should be
+kept from choosing a shape (the check behind keeping or changing that prior).
+
     python benchmarks/selection/scale_mixture.py --datasets naval --splits 10-15
+    python benchmarks/selection/scale_mixture.py --splits 10-19 --k-prior-sds 0.5 0.2 0.05
 """
 
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +46,7 @@ from sk_hypergan import GaussianMixtureDistribution  # noqa: E402
 from sk_hypergan._calibration import fit_spread_factors  # noqa: E402
 
 
-def one_split(name, split):
+def one_split(name, split, k_prior_sds=()):
     held, y_held, test, y_test, y_scale, s1 = held_and_test(name, split)
     held_mix = GaussianMixtureDistribution(*held, squeeze=True)
     test_mix = GaussianMixtureDistribution(*test, squeeze=True)
@@ -54,13 +60,23 @@ def one_split(name, split):
                          "s": np.sqrt(low * high), "k": np.log(high / low) / 2}
     mapped, log_slope = apply_map(*fit_map(held_mix.scaled(s1).cdf(y_held), 300.0), pit)
     out["quantile map n0=300"] = {**scores(nll - log_slope, mapped), "s": s1, "k": 0.0}
+    for sd in k_prior_sds:
+        low, high = fit_spread_factors(*(a[..., None] for a in held), y_held[:, None],
+                                       prior_sd_k=sd)[0]
+        two = test_mix.scale_mixture([low, high])
+        out[f"two scales, sd_k {sd:g}"] = {
+            **scores(-two.logpdf(y_test) + log_scale, two.cdf(y_test)),
+            "s": np.sqrt(low * high), "k": np.log(high / low) / 2}
     return out
 
 
 def main(argv=None):
-    args = uci_parser(__doc__, DATASETS).parse_args(argv)
+    parser = uci_parser(__doc__, DATASETS)
+    parser.add_argument("--k-prior-sds", nargs="*", type=float, default=[],
+                        help="standard deviations of the prior on k to compare")
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    print_uci_means(args, one_split, 20)
+    print_uci_means(args, partial(one_split, k_prior_sds=args.k_prior_sds), 24)
     return 0
 
 

@@ -109,6 +109,14 @@ class GaussianNLLLoss(nn.Module):
 class CrossEntropyLoss(nn.Module):
     """Cross-entropy of every network's logits ``(B, n_rows, n_classes)``, averaged.
 
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        The training target puts ``1 - label_smoothing`` on the row's class and
+        spreads ``label_smoothing`` evenly over all classes (Szegedy et al.,
+        CVPR 2016; ``torch.nn.functional.cross_entropy``). Only the training
+        loss: :meth:`ensemble_loss`, the held-out score, is the plain log loss.
+
     Examples
     --------
     >>> import torch
@@ -117,15 +125,22 @@ class CrossEntropyLoss(nn.Module):
     1.0986
     """
 
+    def __init__(self, label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        self.label_smoothing = label_smoothing
+
     def forward(
         self, logits: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Mean cross-entropy; with ``sample_weight`` (``(n_rows,)``), the
         weighted mean over rows of the per-row loss (averaged over networks)."""
         B, n, c = logits.shape
+        flat, target = logits.reshape(B * n, c), y.repeat(B)
         if sample_weight is None:
-            return F.cross_entropy(logits.reshape(B * n, c), y.repeat(B))
-        per_row = F.cross_entropy(logits.reshape(B * n, c), y.repeat(B), reduction="none")
+            return F.cross_entropy(flat, target, label_smoothing=self.label_smoothing)
+        per_row = F.cross_entropy(
+            flat, target, reduction="none", label_smoothing=self.label_smoothing
+        )
         return _weighted_mean(per_row.view(B, n).mean(0), sample_weight)
 
     def ensemble_loss(
