@@ -335,8 +335,9 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         is resolved from the first batch's size.
 
         Later calls use the current ``n_networks``, ``beta``,
-        ``mixup_diversity``, ``weight_decay``, an integer ``batch_size`` and
-        ``verbose``, and go on at the optimizer's learning rate; a parameter
+        ``mixup_diversity``, ``weight_decay``, an integer ``batch_size``,
+        ``verbose`` and ``label_smoothing`` ("auto": the value of the fit they
+        continue), and go on at the optimizer's learning rate; a parameter
         the networks were built from (see ``warm_start``) cannot change, a
         ``ValueError`` says which did.
 
@@ -462,7 +463,9 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         ``total`` is the entropy of the mean probabilities, ``aleatoric`` the
         mean entropy of the networks, ``epistemic`` their mutual information
         with the prediction (total - aleatoric, the BALD score). All >= 0 and
-        ``total == aleatoric + epistemic``.
+        ``total == aleatoric + epistemic``. The networks are those of
+        :meth:`predict_proba` at ``temperature_``; ``pooled_temperature_``,
+        a recalibration of their average only, does not enter.
 
         Parameters
         ----------

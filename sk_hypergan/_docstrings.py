@@ -133,7 +133,8 @@ verbose : int, default=0
 warm_start : bool, default=False
     If True, ``fit`` continues training the existing networks, with the
     current ``max_epochs``, ``lr``, ``weight_decay``, ``n_networks``,
-    ``beta``, ``mixup_diversity``, ``batch_size`` and ``verbose``.
+    ``beta``, ``mixup_diversity``, ``batch_size`` and ``verbose`` (and the
+    classifier's ``label_smoothing``).
     Parameters the networks were built from (``target``, the noise, code
     and hidden sizes, ``use_mixer``, ``regularizer``, the early-stopping
     settings, ``callbacks``, ``device``) cannot change then: a
