@@ -13,7 +13,12 @@ used, fits ``tau`` there and prints, on the test rows, the log loss and ECE with
 it (and the fitted ``tau``), beside the deep ensemble's: on breast_cancer under the
 calibration benchmark's protocol with CV seeds no report uses (100 and up), and on the
 random 5/5 partitions of the digit classes that no report uses (10 and up, ``mlp``
-target). It prints a table and writes nothing; the package has no second temperature.
+target). It prints a table and writes nothing. It was the check of the second temperature
+alone, before label smoothing (run today, its fits have the default smoothing), and rejected
+it; the package now
+fits it (``pooled_temperature_``) together with ``label_smoothing``, which
+``label_smoothing.py`` checks. The ``temperature_ only`` rows here are the package's
+predictions with the pooled temperature left out.
 
     python benchmarks/selection/pooled_temperature.py --cv-seeds 100 --partitions 10-14
 """
@@ -40,25 +45,13 @@ from _common import cv_seed, held_out_rows, print_means  # noqa: E402
 from mixup_weight import partitions  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
-from sk_hypergan._calibration import _argmin_log, _weights  # noqa: E402
+from sk_hypergan._calibration import fit_pooled_temperature  # noqa: E402
 from sk_hypergan.targets import mlp  # noqa: E402
 
 from harness.scoring import expected_calibration_error  # noqa: E402
 from suites.calibration import make_method  # noqa: E402
 from suites.ood_digits import make_method as make_ood_method  # noqa: E402
 from suites.ood_partitions import load_partition  # noqa: E402
-
-
-def fit_pooled_temperature(log_proba, y, sample_weight=None):
-    """``tau`` minimising the held-out log loss of ``softmax(log_proba / tau)`` plus the
-    prior ``fit_temperature`` puts on its temperature."""
-    w, n_effective = _weights(sample_weight, len(y))
-    rows = np.arange(len(y))
-
-    def nll(log_tau):
-        return -(w * log_softmax(log_proba / np.exp(log_tau), axis=-1)[rows, y]).sum()
-
-    return _argmin_log(nll, n_effective)
 
 
 def pooled_log_proba(clf, X32):
@@ -102,26 +95,26 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     X, y = load_breast_cancer(return_X_y=True)
-    rows = {"one temperature (package)": [], "plus pooled tau": [], "deep_ensemble": []}
+    rows = {"temperature_ only": [], "plus pooled tau": [], "deep_ensemble": []}
     for seed in args.cv_seeds:
         folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y)
         for k, (train, test) in enumerate(folds):
             model = make_pipeline(StandardScaler(), HyperGANClassifier(random_state=seed + k))
             before, after = one_fit(model, X[train], y[train], X[test], y[test],
                                     transform=lambda Z, m=model: m[0].transform(Z))
-            rows["one temperature (package)"].append(before)
+            rows["temperature_ only"].append(before)
             rows["plus pooled tau"].append(after)
             ensemble = make_method("deep_ensemble", seed + k).fit(X[train], y[train])
             rows["deep_ensemble"].append(scores(ensemble.predict_proba(X[test]), y[test], 2))
     if args.cv_seeds:
         print_means(f"breast_cancer (CV seeds {args.cv_seeds}; mean over folds)", rows, 26,
                     ".4f")
-    rows = {"one temperature (package)": [], "plus pooled tau": [], "deep_ensemble": []}
+    rows = {"temperature_ only": [], "plus pooled tau": [], "deep_ensemble": []}
     for p in args.partitions:
         X_tr, y_tr, X_te, y_te, _ = load_partition(p)
         before, after = one_fit(HyperGANClassifier(mlp(), random_state=p), X_tr, y_tr, X_te,
                                 y_te)
-        rows["one temperature (package)"].append(before)
+        rows["temperature_ only"].append(before)
         rows["plus pooled tau"].append(after)
         ensemble = make_ood_method("deep_ensemble", "mlp", p).fit(X_tr, y_tr)
         classes = np.unique(y_tr)
