@@ -22,7 +22,13 @@ from scipy.special import log_softmax, logsumexp
 
 from ._distribution import GaussianMixtureDistribution
 
-__all__ = ["fit_pooled_temperature", "fit_spread_factors", "fit_spread_scale", "fit_temperature"]
+__all__ = [
+    "fit_pooled_temperature",
+    "fit_spread_factors",
+    "fit_spread_scale",
+    "fit_temperature",
+    "log_mean_proba",
+]
 
 #: Search range of either scalar (a factor of 20 either way).
 BOUNDS = (np.log(1 / 20), np.log(20))
@@ -54,6 +60,25 @@ def _argmin_log(nll, n_effective):
 
     result = minimize_scalar(objective, bounds=BOUNDS, method="bounded", options={"xatol": 1e-4})
     return float(np.exp(result.x))
+
+
+def _one_factor(mixture, t, w, n_effective):
+    """The factor on the spread of ``mixture`` (one target) that minimises the
+    ``w``-weighted NLL of ``t``, with the prior."""
+
+    def nll(log_s):
+        return -(w * mixture.scaled(np.exp(log_s)).logpdf(t)).sum()
+
+    return _argmin_log(nll, n_effective)
+
+
+def log_mean_proba(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Logarithm of the networks' averaged probabilities, ``log mean_b
+    softmax(logits_b / temperature)``, of shape ``(n_rows, n_classes)`` for
+    ``logits`` of shape ``(n_networks, n_rows, n_classes)`` (finite where a
+    network's probability underflows)."""
+    log_p = log_softmax(logits / temperature, axis=-1)
+    return logsumexp(log_p, axis=0) - np.log(len(log_p))
 
 
 def fit_spread_scale(
@@ -90,16 +115,11 @@ def fit_spread_scale(
     True
     """
     w, n_effective = _weights(sample_weight, len(y))
-    scales = []
-    for j in range(y.shape[1]):
-        mixture = GaussianMixtureDistribution(means[..., j], variances[..., j], squeeze=True)
-        t = y[:, j]
-
-        def nll(log_s, mixture=mixture, t=t):
-            return -(w * mixture.scaled(np.exp(log_s)).logpdf(t)).sum()
-
-        scales.append(_argmin_log(nll, n_effective))
-    return np.asarray(scales)
+    mixtures = (
+        GaussianMixtureDistribution(means[..., j], variances[..., j], squeeze=True)
+        for j in range(y.shape[1])
+    )
+    return np.asarray([_one_factor(m, y[:, j], w, n_effective) for j, m in enumerate(mixtures)])
 
 
 def fit_spread_factors(
@@ -166,7 +186,7 @@ def fit_spread_factors(
 
         # From the best one factor (k = 0): a stationary point (the NLL is even
         # in k), which a gradient method would not leave, hence Nelder-Mead.
-        start = np.log(_argmin_log(lambda log_s: nll(log_s, 0.0), n_effective))
+        start = np.log(_one_factor(mixture, t, w, n_effective))
         simplex = [[start, 0.05], [start + 0.1, 0.05], [start, 0.5]]
         result = minimize(objective, [start, 0.05], method="Nelder-Mead",
                           options={"initial_simplex": simplex, "xatol": 1e-4, "fatol": 1e-9})
@@ -212,11 +232,9 @@ def fit_temperature(
     """
     w, n_effective = _weights(sample_weight, len(y))
     rows = np.arange(len(y))
-    n_networks = logits.shape[0]
 
     def nll(log_t):
-        log_p = log_softmax(logits / np.exp(log_t), axis=-1)[:, rows, y]
-        return -(w * (logsumexp(log_p, axis=0) - np.log(n_networks))).sum()
+        return -(w * log_mean_proba(logits, np.exp(log_t))[rows, y]).sum()
 
     return _argmin_log(nll, n_effective)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Real
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, logsumexp
 from sklearn.base import ClassifierMixin
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -16,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseHyperGAN
-from ._calibration import fit_pooled_temperature, fit_temperature
+from ._calibration import fit_pooled_temperature, fit_temperature, log_mean_proba
 from ._core.losses import CrossEntropyLoss
 from ._docstrings import fill_parameters
 from ._typing import ArrayLike
@@ -291,18 +289,17 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     # "label_smoothing"; benchmarks/selection/label_smoothing.py).
     _auto_label_smoothing = 0.02
 
-    def _label_smoothing(self, calibrates):
-        """``label_smoothing`` resolved for a fit that does (or does not)
-        calibrate on held-out rows."""
+    def _label_smoothing(self, holds_out):
+        """``label_smoothing`` resolved for a fit that does (or does not) hold
+        rows out: "auto" smooths where the fit calibrates on them."""
         if self.label_smoothing != "auto":
             return float(self.label_smoothing)
+        calibrates = holds_out and self.calibration == "auto"
         return self._auto_label_smoothing if calibrates else 0.0
 
     def _build_net(self, n_outputs, criterion, device, n_samples, early_stopping=False):
         net = super()._build_net(n_outputs, criterion, device, n_samples, early_stopping)
-        self.label_smoothing_ = self._label_smoothing(
-            early_stopping and self.calibration == "auto"
-        )
+        self.label_smoothing_ = self._label_smoothing(early_stopping)
         return net.set_params(criterion__label_smoothing=self.label_smoothing_)
 
     def _warm_net(self, n_samples, streaming=False):
@@ -310,9 +307,8 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         if not (streaming and self.label_smoothing == "auto"):
             # A warm fit holds rows out as the first fit did (the split is
             # one of the parameters it cannot change); a stream holds none.
-            holds_out = not streaming and net.train_split is not None
             self.label_smoothing_ = self._label_smoothing(
-                holds_out and self.calibration == "auto"
+                not streaming and net.train_split is not None
             )
         net.criterion_.label_smoothing = self.label_smoothing_
         return net
@@ -392,8 +388,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         logits = self._held_out_outputs(X)
         if np.isfinite(logits).all() and (w is None or w.sum() > 0):
             self.temperature_ = fit_temperature(logits, y, w)
-            log_p = log_softmax(logits / self.temperature_, axis=-1)
-            log_mean = logsumexp(log_p, axis=0) - np.log(len(log_p))
+            log_mean = log_mean_proba(logits, self.temperature_)
             self.pooled_temperature_ = fit_pooled_temperature(log_mean, y, w)
 
     def _member_proba(self, X):
@@ -426,9 +421,8 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
                 proba = np.empty((_num_samples(X), p.shape[-1]))
                 tau = self.pooled_temperature_
             mean = p.mean(dim=0)
-            if tau != 1.0:  # softmax(log(mean) / tau), from the log-probabilities
-                log_mean = torch.logsumexp(torch.log(p), dim=0) - math.log(p.shape[0])
-                mean = torch.softmax(log_mean / tau, dim=-1)
+            if tau != 1.0:
+                mean = torch.softmax(torch.log(mean) / tau, dim=-1)
             # Written in place: no list of small per-chunk arrays whose
             # allocations, interleaved with the chunks', fragment the heap.
             proba[start : start + p.shape[1]] = mean.cpu().numpy()

@@ -217,10 +217,14 @@ def test_partial_fit_keeps_and_warm_start_refits_the_scale():
     np.testing.assert_array_equal(first.spread_scale_, [1.0])
 
 
-def test_classifier_temperatures_apply_to_the_logits_and_to_their_average():
+def _classes(n=300):
     from sklearn.datasets import make_classification
 
-    X, y = make_classification(n_samples=300, n_features=5, random_state=0)
+    return make_classification(n_samples=n, n_features=5, random_state=0)
+
+
+def test_classifier_temperatures_apply_to_the_logits_and_to_their_average():
+    X, y = _classes()
     # One label smoothing for both fits, so that their networks are the same.
     clf = HyperGANClassifier(**FAST, label_smoothing=0.02).fit(X, y)
     assert clf.temperature_ != 1.0 and clf.pooled_temperature_ != 1.0
@@ -267,12 +271,6 @@ def test_calibrated_classifier_keeps_its_temperatures_through_partial_fit():
     assert (clf.temperature_, clf.pooled_temperature_) == fitted
     clf.set_params(calibration=None).fit(X, y)
     assert clf.temperature_ == clf.pooled_temperature_ == 1.0
-
-
-def _classes(n=300):
-    from sklearn.datasets import make_classification
-
-    return make_classification(n_samples=n, n_features=5, random_state=0)
 
 
 def test_label_smoothing_auto_where_the_fit_calibrates():

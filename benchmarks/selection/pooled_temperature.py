@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, logsumexp
+from scipy.special import log_softmax
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
@@ -45,7 +45,7 @@ from _common import cv_seed, held_out_rows, print_means  # noqa: E402
 from mixup_weight import partitions  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
-from sk_hypergan._calibration import fit_pooled_temperature  # noqa: E402
+from sk_hypergan._calibration import fit_pooled_temperature, log_mean_proba  # noqa: E402
 from sk_hypergan.targets import mlp  # noqa: E402
 
 from harness.scoring import expected_calibration_error  # noqa: E402
@@ -55,12 +55,10 @@ from suites.ood_partitions import load_partition  # noqa: E402
 
 
 def pooled_log_proba(clf, X32):
-    """Log of the averaged probabilities at ``temperature_`` (finite where a network's
-    probability underflows)."""
+    """Log of the averaged probabilities at ``temperature_``."""
     logits = np.concatenate(
         [o.to("cpu", torch.float64).numpy() for o in clf._outputs(X32)], axis=1)
-    log_p = log_softmax(logits / clf.temperature_, axis=-1)
-    return logsumexp(log_p, axis=0) - np.log(len(logits))
+    return log_mean_proba(logits, clf.temperature_)
 
 
 def scores(proba, y_idx, n_classes):
