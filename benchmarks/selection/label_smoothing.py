@@ -39,7 +39,7 @@ sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
 
 from _common import cv_seed, print_means  # noqa: E402
 from mixup_weight import KEYS, partitions  # noqa: E402
-from pooled_temperature import scores  # noqa: E402
+from pooled_temperature import pooled_log_proba, scores  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
 from sk_hypergan.targets import conv2d, mlp  # noqa: E402
@@ -57,15 +57,6 @@ def row_scores(proba, y_idx):
     return {**scores(proba, y_idx, proba.shape[1]), "worst row": float((-np.log(p)).max())}
 
 
-def without_pooled(clf, X):
-    """``predict_proba`` with ``temperature_`` only."""
-    tau, clf.pooled_temperature_ = clf.pooled_temperature_, 1.0
-    try:
-        return clf.predict_proba(X)
-    finally:
-        clf.pooled_temperature_ = tau
-
-
 def cross_validated(name, values, seeds):
     X, y = DATASETS[name](return_X_y=True)
     rows = {}
@@ -81,7 +72,7 @@ def cross_validated(name, values, seeds):
                     {**row_scores(clf.predict_proba(Z), y_idx),
                      "T": clf.temperature_, "tau": clf.pooled_temperature_})
                 rows.setdefault(f"{value:g}, temperature_ only", []).append(
-                    row_scores(without_pooled(clf, Z), y_idx))
+                    row_scores(np.exp(pooled_log_proba(clf, Z.astype(np.float32))), y_idx))
             for method in ("deep_ensemble", "single_network"):
                 reference = make_method(method, seed + k).fit(X[train], y[train])
                 rows.setdefault(method, []).append(
