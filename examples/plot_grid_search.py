@@ -18,17 +18,24 @@ folds, computed from ``predict(X, return_std=True)``, and records
 """
 
 # %%
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_hypergan import HyperGANRegressor
 from sk_hypergan.targets import mlp
+
+# The fits below are kept short so that the gallery builds quickly; each would
+# otherwise warn that it ran out of max_epochs before early stopping ended it.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 
 def log_likelihood(estimator, X, y):

@@ -26,17 +26,23 @@ folder is absent, scikit-learn's diabetes data are used instead.
 """
 
 # %%
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_hypergan import HyperGANRegressor
+
+# The fits below are kept short so that the gallery builds quickly; each would
+# otherwise warn that it ran out of max_epochs before early stopping ended it.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 # The repository's copy of the data, looked up from the working directory
 # (examples/ when the documentation is built, or the repository root).

@@ -16,13 +16,20 @@ CIFAR-10 classes 0-4 / 5-9 protocol, on a small scale.
 """
 
 # %%
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from sk_hypergan import HyperGANClassifier, UncertaintyHistogramDisplay
+
+# The fits below are kept short so that the gallery builds quickly; each would
+# otherwise warn that it ran out of max_epochs before early stopping ended it.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0  # pixel intensities in [0, 1]

@@ -29,6 +29,7 @@ default 200 epochs with early stopping fit better.
 """
 
 # %%
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -37,6 +38,7 @@ import pandas as pd
 from scipy.stats import norm
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, log_loss, r2_score, roc_auc_score
@@ -45,6 +47,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sk_hypergan import HyperGANClassifier, HyperGANRegressor
+
+# The fits below are kept short so that the gallery builds quickly; each would
+# otherwise warn that it ran out of max_epochs before early stopping ended it.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 try:
     DATA = Path(__file__).resolve().parent / "data"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 from scipy import sparse
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -516,6 +518,7 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
             # (HyperGANNet's iterators unpack it; see _net._Batch).
             X32 = {"X": X32, "sample_weight": weights.astype(np.float32)}
         devices = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
+        epochs_before = 0 if reset else len(self.net_.history)
         # Seed torch for this fit only (target template, initialisation,
         # shuffling, noise), leaving the caller's global RNG state untouched.
         with torch.random.fork_rng(devices=devices), torch_threads(self.n_threads):
@@ -533,10 +536,30 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
                 net = self._warm_net(len(y))
                 net.partial_fit(X32, y_enc, epochs=n_epochs)
         self.net_ = net
+        if not streaming:
+            self._warn_if_improving(net, len(net.history) - epochs_before)
         held_out = net.pop_held_out()
         if reset or not streaming:  # partial_fit holds no rows out: keeps the last calibration
             self._calibrate(held_out if self.calibration == "auto" else None)
         return self
+
+    def _warn_if_improving(self, net, epochs_run):
+        """A ``ConvergenceWarning`` where the fit held rows out but ran all
+        ``max_epochs`` before early stopping ended it, as sklearn's MLPs warn
+        when ``max_iter`` ends their optimisation: the networks may be
+        undertrained (UCI naval at the default 200 epochs; user guide,
+        ``max_epochs``)."""
+        stopper = dict(net.callbacks_).get(EARLY_STOPPING)
+        if stopper is None or epochs_run < self.max_epochs or stopper.misses_ >= stopper.patience:
+            return
+        warnings.warn(
+            f"{type(self).__name__} ran all max_epochs={self.max_epochs} epochs before its "
+            f"held-out loss went n_iter_no_change={stopper.patience} epochs without "
+            f"improving (best epoch: {stopper.best_epoch_} of {len(net.history)}); the "
+            "networks may be undertrained. Raise max_epochs to train longer.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     @abstractmethod
     def _calibrate(self, held_out):

@@ -1,10 +1,13 @@
 """Behaviour of the estimators: they learn, their uncertainty is consistent,
 and they work inside scikit-learn's tools."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -254,6 +257,36 @@ def test_early_stopping_stops_and_keeps_the_best_epoch():
         losses.append(net.validation_step(batch)["loss"].item())
         sizes.append(len(batch[1]))
     np.testing.assert_allclose(np.average(losses, weights=sizes), valid[best_epoch - 1], rtol=1e-5)
+
+
+def test_max_epochs_reached_while_improving_warns():
+    # A learnable target and 3 epochs: the held-out loss still improves when
+    # the budget ends, so the fit says so (as sklearn's MLPs do at max_iter).
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 3))
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 3})
+    with pytest.warns(ConvergenceWarning, match=r"max_epochs=3 epochs before .*n_iter_no_change=20 .*best epoch: 3 of 3"):
+        reg.fit(X, X.sum(axis=1))
+    # A warm start counts only its own epochs: 3 more, still improving.
+    with pytest.warns(ConvergenceWarning, match=r"best epoch: [4-6] of 6"):
+        reg.set_params(warm_start=True).fit(X, X.sum(axis=1))
+
+
+@pytest.mark.parametrize("params", [
+    {"max_epochs": 200, "n_iter_no_change": 5},  # early stopping ends the fit
+    {"max_epochs": 3, "early_stopping": False},  # nothing held out: no criterion
+])
+def test_no_convergence_warning_when_stopped_or_nothing_held_out(params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _fit_on_noise(**params)
+
+
+def test_partial_fit_does_not_warn_about_max_epochs(regression_data):
+    reg = HyperGANRegressor(**{**FAST, "max_epochs": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg.partial_fit(*regression_data)
 
 
 @pytest.mark.parametrize("lr_schedule", ["auto", "plateau", "constant"])

@@ -8,13 +8,17 @@ top-class probability (confidence), log loss, the part of the log loss from misc
 rows, ECE (15 bins) and HyperGAN's fitted temperature. Variants of HyperGAN's defaults:
 ``mixup_diversity`` 0.1 and 0 (the default is 0.3, chosen for OOD detection) and
 ``early_stopping=True`` (held-out rows, hence a temperature, also below the 200 training
-rows from which ``"auto"`` holds rows out). Data: wine, breast_cancer and iris (150 rows,
-3 classes: a second small set, where ``"auto"`` holds no rows out). It prints a table and
+rows from which ``"auto"`` holds rows out) and ``early_stopping=False`` (every row trained
+on, no temperature). Data: wine, breast_cancer and iris (150 rows, 3 classes: a second small
+set, where ``"auto"`` holds no rows out), and digits (1,797 rows, 10 classes). It prints a table and
 writes nothing.
 
     python benchmarks/selection/classifier_confidence.py --datasets wine --seeds 100
     python benchmarks/selection/classifier_confidence.py --datasets iris --seeds 100 101 102 \
         --methods hypergan "hypergan, early_stopping=True" single deep_ensemble
+    python benchmarks/selection/classifier_confidence.py --datasets digits --seeds 100 \
+        --methods hypergan "hypergan, early_stopping=False" "hypergan, mixup_diversity 0" \
+        single deep_ensemble
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -41,11 +45,13 @@ from sk_hypergan import HyperGANClassifier  # noqa: E402
 from harness.scoring import expected_calibration_error  # noqa: E402
 from suites.calibration import make_method  # noqa: E402
 
-DATASETS = {"wine": load_wine, "breast_cancer": load_breast_cancer, "iris": load_iris}
+DATASETS = {"wine": load_wine, "breast_cancer": load_breast_cancer, "iris": load_iris,
+            "digits": load_digits}
 PEERS = ("single", "deep_ensemble")
 VARIANTS = {"hypergan": {}, "hypergan, mixup_diversity 0.1": {"mixup_diversity": 0.1},
             "hypergan, mixup_diversity 0": {"mixup_diversity": 0.0},
-            "hypergan, early_stopping=True": {"early_stopping": True}}
+            "hypergan, early_stopping=True": {"early_stopping": True},
+            "hypergan, early_stopping=False": {"early_stopping": False}}
 
 
 def make(method, seed):

@@ -16,6 +16,11 @@ reported benchmark uses (10-13 by default), one thread, and scored on the test r
 - ``plateau factor 0.6``: gentler cuts (0.6 instead of 0.3).
 - ``plateau 0.6, max_epochs 120``: gentler cuts and fewer epochs.
 - ``n_networks 8``: half the networks per step.
+- ``patience restarts at a cut``: early stopping's count of epochs without improvement
+  starts again at the first plateau cut after the best epoch, so the cut rate gets the
+  whole ``n_iter_no_change`` epochs (at most one restart per improvement, so a stall still
+  ends, at most ``n_iter_no_change // 2 + 1`` epochs later than by default).
+- ``restart, max_epochs 400``: that, and twice the epoch budget.
 
 It prints, per data set and variant, the means over splits of the fit seconds, epochs,
 training steps (``train_batch_count`` summed over the history) and the test Gaussian NLL
@@ -41,7 +46,7 @@ import torch
 from scipy.stats import norm
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 HERE = Path(__file__).resolve().parent
@@ -108,6 +113,35 @@ def plateau_factor(factor):
         base.PLATEAU_FACTOR = original
 
 
+class RestartAtCut(EarlyStopping):
+    """Early stopping whose patience starts again at the first rate cut after the best
+    epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.restarted_ = False
+        self.last_lr_ = net.optimizer_.param_groups[0]["lr"]
+
+    def on_epoch_end(self, net, **kwargs):
+        lr = net.optimizer_.param_groups[0]["lr"]
+        if lr < self.last_lr_ and not self.restarted_:  # cut after the last epoch
+            self.misses_, self.restarted_ = 0, True
+        self.last_lr_ = lr
+        super().on_epoch_end(net, **kwargs)
+        if self.misses_ == 0:  # improved: the next cut restarts the count again
+            self.restarted_ = False
+
+
+@contextmanager
+def restart_at_cut():
+    original = base.EarlyStopping
+    base.EarlyStopping = RestartAtCut
+    try:
+        yield
+    finally:
+        base.EarlyStopping = original
+
+
 @contextmanager
 def nothing():
     yield
@@ -130,6 +164,8 @@ VARIANTS = {
     "plateau factor 0.6": (dict, lambda: plateau_factor(0.6)),
     "plateau 0.6, max_epochs 120": (lambda: {"max_epochs": 120}, lambda: plateau_factor(0.6)),
     "n_networks 8": (lambda: {"n_networks": 8}, nothing),
+    "patience restarts at a cut": (dict, restart_at_cut),
+    "restart, max_epochs 400": (lambda: {"max_epochs": 400}, restart_at_cut),
 }
 
 
@@ -145,6 +181,8 @@ def one_fit(name, split, variant):
     history = model[-1].history_
     return {"fit s": seconds, "epochs": len(history),
             "steps": sum(history[:, "train_batch_count"]),
+            "best": max(e for e, best in zip(history[:, "epoch"], history[:, "valid_loss_best"])
+                        if best),
             "NLL": -norm.logpdf(y_test, mean, std).mean(),
             "RMSE": np.sqrt(np.mean((y_test - mean) ** 2))}
 
