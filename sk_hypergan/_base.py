@@ -41,7 +41,8 @@ _E = TypeVar("_E", bound="BaseHyperGAN")
 _MAX_SEED = np.iinfo(np.int32).max
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
-#: ``early_stopping="auto"`` holds out a validation split from this many rows on.
+#: ``early_stopping="auto"`` holds out a validation split from this many rows on
+#: (the split then has at least 20 rows); the classifier's threshold is lower.
 EARLY_STOPPING_MIN_ROWS = 200
 
 #: ``lr_schedule="plateau"`` multiplies the learning rate by this factor ...
@@ -317,6 +318,9 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
         """``lr``, with "auto" resolved (``_auto_lr``) for ``n_samples`` rows."""
         return float(self._resolved("lr"))
 
+    #: ``early_stopping="auto"`` holds rows out from this many training rows on.
+    _early_stopping_min_rows = EARLY_STOPPING_MIN_ROWS
+
     def _resolved(self, name):
         """Parameter ``name``, with "auto" replaced by this estimator's
         ``_auto_<name>``."""
@@ -326,15 +330,14 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
     def _uses_early_stopping(self, y_enc):
         """Whether this fit holds out a validation split and stops on it.
 
-        "auto": from ``EARLY_STOPPING_MIN_ROWS`` rows on (the split then has
-        at least 20 rows), and for a classifier only if a stratified split can
-        hold every class.
+        "auto": from ``_early_stopping_min_rows`` rows on, and for a
+        classifier only if a stratified split can hold every class.
         """
         if not self.early_stopping:
             return False
         problem = self._validation_split_problem(y_enc)
         if self.early_stopping == "auto":
-            return len(y_enc) >= EARLY_STOPPING_MIN_ROWS and problem is None
+            return len(y_enc) >= self._early_stopping_min_rows and problem is None
         if problem is not None:
             raise ValueError(
                 f"early_stopping=True holds out validation_fraction={self.validation_fraction} "

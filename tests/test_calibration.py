@@ -277,15 +277,25 @@ def test_label_smoothing_auto_where_the_fit_calibrates():
     X, y = _classes()
     assert HyperGANClassifier(**FAST).fit(X, y).label_smoothing_ == 0.02
     # no held-out rows (too few rows, or early stopping off) or no calibration: none
-    assert HyperGANClassifier(**FAST).fit(X[:150], y[:150]).label_smoothing_ == 0.0
+    assert HyperGANClassifier(**FAST).fit(X[:100], y[:100]).label_smoothing_ == 0.0
     off = HyperGANClassifier(**FAST, early_stopping=False).fit(X, y)
     assert off.label_smoothing_ == 0.0
     uncalibrated = HyperGANClassifier(**FAST, calibration=None).fit(X, y)
     assert uncalibrated.label_smoothing_ == 0.0
     assert uncalibrated.net_.criterion_.label_smoothing == 0.0
     # an explicit value is used as it is
-    small = HyperGANClassifier(**FAST, label_smoothing=0.1).fit(X[:150], y[:150])
+    small = HyperGANClassifier(**FAST, label_smoothing=0.1).fit(X[:100], y[:100])
     assert small.label_smoothing_ == small.net_.criterion_.label_smoothing == 0.1
+
+
+@pytest.mark.parametrize("n_rows, holds_out", [(119, False), (120, True)])
+def test_classifier_holds_rows_out_from_120_rows(n_rows, holds_out):
+    # Lower than the regressor's 200: on small data the held-out rows pay
+    # for themselves through the temperatures (user guide, early_stopping).
+    X, y = _classes()
+    clf = HyperGANClassifier(**{**FAST, "max_epochs": 2}).fit(X[:n_rows], y[:n_rows])
+    assert ("valid_loss" in clf.history_[-1]) is holds_out
+    assert (clf.temperature_ != 1.0) is holds_out
 
 
 def test_label_smoothing_through_warm_start_and_partial_fit():

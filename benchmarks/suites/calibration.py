@@ -20,8 +20,8 @@ function exists). The reliability diagram of breast_cancer (binary) uses
 Goals (per dataset, means over folds; the calibration issue): HyperGAN's ECE and log loss
 no worse than the single network's and the deep ensemble's; its accuracy within 1 point of
 the deep ensemble's (not more than 0.01 below it). HyperGAN calibrates itself on the rows
-early stopping holds out (``calibration="auto"``, from 200 training rows: breast_cancer and
-digits; wine's 142 training rows hold none out).
+early stopping holds out (``calibration="auto"``, from 120 training rows for the classifier:
+all three data sets).
 
 Quick: 2 folds, a few epochs. Writes ``figures/<stem>_breast_cancer.png`` beside the
 results.
