@@ -24,10 +24,10 @@ target : target object, default=None
     "n_networks": """\
 n_networks : int or "auto", default="auto"
     Networks generated per training step. "auto" means 32 for the
-    classifier and 16 for the regressor: the classifier's disagreement
-    reward (``mixup_diversity``) is estimated from the networks of the
-    step, and more of them raised the OOD AUROC of a ``conv2d`` target
-    (see the user guide).
+    classifier and 16 for the regressor: the classifier's was chosen with
+    its disagreement reward (``mixup_diversity``, then on by default),
+    which is estimated from the networks of the step; more of them raised
+    the OOD AUROC of a ``conv2d`` target (see the user guide).
 """,
     "n_prediction_networks": """\
 n_prediction_networks : int, default=100
@@ -75,9 +75,9 @@ mixup_diversity : float or "auto", default="auto"
     subtracted from the loss. The data pin the networks down on the rows
     themselves; between and off them, this keeps them apart, so their
     disagreement flags inputs unlike the training data. 0 turns it off.
-    "auto" is 0.3 for the classifier (OOD detection,
-    ``benchmarks/ood_digits.py``) and 0 for the regressor (not yet
-    measured on the UCI benchmark).
+    "auto" is 0 (off): for the classifier, with ``label_smoothing`` it
+    cost calibration on digits for no better OOD AUROC (see the user
+    guide); for the regressor it has not been measured.
 """,
     "max_epochs": """\
 max_epochs : int, default=200

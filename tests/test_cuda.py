@@ -53,15 +53,16 @@ def test_regressor_on_cuda_learns_and_decomposes(fitted_regressor, regression_da
 
 
 def test_classifier_conv2d_on_cuda_with_the_diversity_reward():
-    """The classifier's defaults (32 networks per step, the mixup and shuffled
-    rows of ``mixup_diversity``) and an image target, all on the GPU."""
+    """The classifier's defaults (32 networks per step), the mixup and shuffled
+    rows of ``mixup_diversity`` (off by default) and an image target, all on
+    the GPU."""
     X, y = load_digits(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(X / 16.0, y, test_size=0.3, random_state=0)
     clf = HyperGANClassifier(
         target=conv2d((1, 8, 8)), max_epochs=40, n_prediction_networks=30, random_state=0,
-        device="cuda",
+        mixup_diversity=0.3, device="cuda",
     ).fit(X_tr, y_tr)
-    assert clf._resolved("mixup_diversity") > 0 and _on_cuda(clf)
+    assert _on_cuda(clf)
     assert clf.score(X_te, y_te) > 0.9
     proba = clf.predict_proba(X_te)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)

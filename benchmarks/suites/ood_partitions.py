@@ -1,7 +1,7 @@
 """OOD detection on digits beyond the benchmark's split: random 5/5 partitions of the classes.
 
 ``ood_digits`` trains on digits 0-4 and flags 5-9, the split on which the classifier's
-``mixup_diversity`` default was chosen. Here the in-distribution classes are 5 classes
+former ``mixup_diversity`` default (0.3) was chosen. Here the in-distribution classes are 5 classes
 drawn at random (``numpy.random.RandomState(1000 + p).permutation(10)[:5]`` for partition
 ``p``), the other 5 are out of distribution; everything else is ``ood_digits``' protocol
 (``X = digits / 16``, a stratified 70/30 split of the in-distribution rows, seed ``p``),
