@@ -8,15 +8,19 @@ that no report uses (``ood_partitions`` reports partitions 0-4; this script take
 up, drawn the same way), with the ``mlp`` and the ``conv2d`` target: per weight, the mean
 over partitions of the in-distribution test rows' accuracy, log loss and ECE and the
 mutual-information AUROC of the out-of-distribution classes, beside the 5-member deep
-ensemble's. It prints a table and writes nothing.
+ensemble's. ``--n-networks`` also varies the networks per training step (each weight
+with each value; the rows then add the mean fit seconds, comparable within one run). It
+prints a table and writes nothing.
 
     python benchmarks/selection/mixup_weight.py --partitions 10-14 --weights 0.1 0.3 0.5
+    python benchmarks/selection/mixup_weight.py --weights 0 --n-networks 16 32 --archs mlp
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -50,23 +54,38 @@ def main(argv=None):
     parser.add_argument("--partitions", type=partitions, default="10-14")
     parser.add_argument("--weights", nargs="+", type=float, default=[0.1, 0.3, 0.5])
     parser.add_argument("--archs", nargs="+", choices=["mlp", "conv"], default=["mlp", "conv"])
+    parser.add_argument("--n-networks", nargs="+", type=int, default=None,
+                        help="networks per step to try (default: the estimator's 'auto')")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    sizes = args.n_networks or ["auto"]
+    timed = args.n_networks is not None
+
+    def label(w, n):
+        return f"mixup_diversity {w:g}" + (f", n_networks {n}" if timed else "")
+
     for arch in args.archs:
-        rows = {f"mixup_diversity {w:g}": [] for w in args.weights}
+        rows = {label(w, n): [] for w in args.weights for n in sizes}
         rows["deep_ensemble"] = []
         for p in args.partitions:
             data = load_partition(p)
             for w in args.weights:
-                target = mlp() if arch == "mlp" else conv2d(INPUT_SHAPE)
-                model = HyperGANClassifier(target, mixup_diversity=w, random_state=p)
-                metrics, _ = evaluate(model.fit(*data[:2]), *data[2:])
-                rows[f"mixup_diversity {w:g}"].append({k: metrics[k] for k in KEYS})
+                for n in sizes:
+                    target = mlp() if arch == "mlp" else conv2d(INPUT_SHAPE)
+                    model = HyperGANClassifier(target, mixup_diversity=w, n_networks=n,
+                                               random_state=p)
+                    start = time.perf_counter()
+                    model.fit(*data[:2])
+                    seconds = time.perf_counter() - start
+                    metrics, _ = evaluate(model, *data[2:])
+                    row = {k: metrics[k] for k in KEYS}
+                    rows[label(w, n)].append({**row, "fit s": seconds} if timed else row)
             ensemble = make_method("deep_ensemble", arch, p).fit(*data[:2])
             metrics, _ = evaluate(ensemble, *data[2:])
-            rows["deep_ensemble"].append({k: metrics[k] for k in KEYS})
+            row = {k: metrics[k] for k in KEYS}
+            rows["deep_ensemble"].append({**row, "fit s": float("nan")} if timed else row)
         print_means(f"{arch} (partitions {args.partitions[0]}-{args.partitions[-1]}; mean)",
-                    rows, 22, ".4f")
+                    rows, 36 if timed else 22, ".4f")
     return 0
 
 
