@@ -291,7 +291,8 @@ def test_label_smoothing_auto_where_the_fit_calibrates():
 @pytest.mark.parametrize("n_rows, holds_out", [(119, False), (120, True)])
 def test_classifier_holds_rows_out_from_120_rows(n_rows, holds_out):
     # Lower than the regressor's 200: on small data the held-out rows pay
-    # for themselves through the temperatures (user guide, early_stopping).
+    # for themselves through the temperatures (user guide, the end of the
+    # mixup_diversity entry).
     X, y = _classes()
     clf = HyperGANClassifier(**{**FAST, "max_epochs": 2}).fit(X[:n_rows], y[:n_rows])
     assert ("valid_loss" in clf.history_[-1]) is holds_out

@@ -271,7 +271,8 @@ def test_max_epochs_reached_while_improving_warns():
     expected = r"max_epochs=3 epochs before .*n_iter_no_change=20 .*best epoch: 3 of 3"
     with pytest.warns(ConvergenceWarning, match=expected):
         reg.fit(X, X.sum(axis=1))
-    # A warm start counts only its own epochs: 3 more, still improving.
+    # A warm start that again runs all its 3 epochs warns too; the history
+    # (and the best epoch) counts every epoch of both fits.
     with pytest.warns(ConvergenceWarning, match=r"best epoch: [4-6] of 6"):
         reg.set_params(warm_start=True).fit(X, X.sum(axis=1))
 
