@@ -53,6 +53,18 @@ early_stopping : bool or "auto", default="auto"
     rows; ``partial_fit`` never holds rows out. The history then has
     ``valid_loss``.
 """,
+    regularizer="""\
+regularizer : {"discriminator", "mine"}, default="mine"
+    Code-space diversity term: a GAN discriminator against a Gaussian
+    prior (the paper) or a MINE mutual-information estimate (the second
+    reference). The classifier's default is "mine", the regressor's the
+    discriminator: on selection data (digits partitions 10-19 for the
+    ``mlp`` and ``conv2d`` targets, CV seeds 100-101 on breast_cancer,
+    wine and digits, validation rows of the credit-default training
+    rows) MINE met more of the calibration and OOD goals against the
+    deep ensemble and a single network, and raised the OOD AUROC of both
+    targets (see the user guide).
+""",
     calibration="""\
 calibration : {"auto"} or None, default="auto"
     "auto": after a fit that holds rows out (``early_stopping``), divide
@@ -169,7 +181,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         mixer_hidden_sizes=(128,),
         generator_hidden_sizes=(128,),
         use_mixer=True,
-        regularizer="discriminator",
+        regularizer="mine",
         beta=1.0,
         mixup_diversity="auto",
         max_epochs=200,

@@ -55,12 +55,7 @@ generator_hidden_sizes : tuple of int, default=(128,)
 use_mixer : bool, default=True
     False draws per-layer codes independently (the paper's ablation).
 """,
-    "regularizer": """\
-regularizer : {"discriminator", "mine"}, default="discriminator"
-    Code-space diversity term: a GAN discriminator against a Gaussian
-    prior (the paper) or a MINE mutual-information estimate (the second
-    reference).
-""",
+    "regularizer": None,  # per estimator
     "beta": """\
 beta : float, default=1.0
     Weight of the diversity term in the mixer's objective; 0 turns it off.

@@ -87,6 +87,12 @@ early_stopping : bool or "auto", default="auto"
     least 20 rows); ``partial_fit`` never holds rows out. The history
     then has ``valid_loss``.
 """,
+    regularizer="""\
+regularizer : {"discriminator", "mine"}, default="discriminator"
+    Code-space diversity term: a GAN discriminator against a Gaussian
+    prior (the paper) or a MINE mutual-information estimate (the second
+    reference).
+""",
     calibration="""\
 calibration : {"auto"} or None, default="auto"
     "auto": after a fit that holds rows out (``early_stopping``), the

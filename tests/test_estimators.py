@@ -176,6 +176,18 @@ def test_variants_fit(regression_data, params):
     assert reg.score(X, y) > 0.5
 
 
+@pytest.mark.parametrize("regularizer", ["mine", "discriminator"])
+def test_classifier_learns_with_either_regularizer(classification_data, regularizer):
+    # "mine" is the classifier's default, the discriminator the regressor's:
+    # both must keep working for both estimators.
+    X, y = classification_data
+    clf = HyperGANClassifier(**FAST, regularizer=regularizer).fit(X, y)
+    assert type(clf.net_.regularizer_).__name__ == {
+        "mine": "MINEStatistics", "discriminator": "CodeDiscriminator"}[regularizer]
+    assert "train_regularizer_loss" in clf.history_[-1]
+    assert clf.score(X, y) > 0.9
+
+
 def test_conv2d_target_on_digits():
     from sklearn.datasets import load_digits
 
@@ -366,15 +378,15 @@ def test_mixup_diversity_auto_and_what_it_does(classification_data, regression_d
     reg = HyperGANRegressor(**{**FAST, "max_epochs": 2}).fit(*regression_data)
     assert (clf.net_.mixup_diversity, reg.net_.mixup_diversity) == (0.0, 0.0)
     # The reward moves the networks apart between the training rows: their
-    # mutual information on mixed rows is higher than without it, while
-    # they still fit the rows themselves.
+    # mutual information on mixed rows is well above what the diversity term
+    # alone leaves there, while they still fit the rows themselves.
     off = clf
     strong = clone(clf).set_params(mixup_diversity=1.0).fit(X, y)
     rng = np.random.RandomState(0)
     lam = rng.uniform(size=(len(X), 1))
     mixed = lam * X + (1 - lam) * X[rng.permutation(len(X))]
     mi = [m.predict_uncertainty(mixed).epistemic.mean() for m in (off, strong)]
-    assert mi[1] > 2 * mi[0]
+    assert mi[1] > 1.5 * mi[0]
     assert strong.score(X, y) > 0.9
 
 

@@ -285,7 +285,7 @@ def test_warm_start_applies_training_parameters():
         {"target": mlp((3,))},
         {"noise_dim": 5},
         {"use_mixer": False},
-        {"regularizer": "mine"},
+        {"regularizer": "discriminator"},  # the classifier's default is "mine"
         {"early_stopping": True},
         {"callbacks": [("noop", Callback())]},
     ],
