@@ -114,8 +114,9 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     """HyperGAN classifier: a learned distribution of softmax networks.
 
     A mixer turns noise into per-layer codes, per-layer generators turn codes
-    into the weights of a target network, and a discriminator on the codes
-    keeps the generated networks diverse (Ratzlaff & Fuxin, ICML 2019). Each
+    into the weights of a target network, and a term on the codes keeps the
+    generated networks diverse (Ratzlaff & Fuxin, ICML 2019: a discriminator;
+    here by default a MINE mutual-information estimate, ``regularizer``). Each
     generated network outputs class logits and is trained on the
     cross-entropy; ``predict_proba`` averages the softmax of
     ``n_prediction_networks`` networks drawn once at fit time, so predictions
