@@ -207,3 +207,23 @@ def test_tabular_loaders():
     assert X.shape == (10000, 4) and y.sum() == 333
     X_tr, y_tr, X_te, y_te = data.load("cps1988")
     assert len(X_te) == 2816 and len(X_tr) + len(X_te) == 28155
+
+
+def test_selection_scripts_refuse_the_reported_splits():
+    # Defaults are chosen on data no report uses (benchmarks/README.md, "Protocol for
+    # choosing defaults"): the selection scripts' arguments refuse reported splits.
+    import argparse
+
+    sys.path.insert(0, str(BENCHMARKS / "selection"))
+    common = importlib.import_module("_common")
+    mixup_weight = importlib.import_module("mixup_weight")
+    regularizer = importlib.import_module("classifier_regularizer")
+    assert common.uci_splits("10-12") == [10, 11, 12]
+    assert common.cv_seed("100") == 100
+    assert mixup_weight.partitions("10-11") == [10, 11]
+    for parse, text in [(common.uci_splits, "9-12"), (common.cv_seed, "99"),
+                        (mixup_weight.partitions, "4-12")]:
+        with pytest.raises(argparse.ArgumentTypeError, match="reserved|reported"):
+            parse(text)
+    with pytest.raises(SystemExit):
+        regularizer.main(["--partitions", "0-4"])
