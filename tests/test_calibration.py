@@ -275,7 +275,7 @@ def test_calibrated_classifier_keeps_its_temperatures_through_partial_fit():
 
 def test_label_smoothing_auto_where_the_fit_calibrates():
     X, y = _classes()
-    assert HyperGANClassifier(**FAST).fit(X, y).label_smoothing_ == 0.02
+    assert HyperGANClassifier(**FAST).fit(X, y).label_smoothing_ == 0.05
     # no held-out rows (too few rows, or early stopping off) or no calibration: none
     assert HyperGANClassifier(**FAST).fit(X[:100], y[:100]).label_smoothing_ == 0.0
     off = HyperGANClassifier(**FAST, early_stopping=False).fit(X, y)
@@ -303,7 +303,7 @@ def test_label_smoothing_through_warm_start_and_partial_fit():
     X, y = _classes()
     clf = HyperGANClassifier(**FAST).fit(X, y)
     clf.partial_fit(X[:64], y[:64])  # "auto" goes on with the fit's value
-    assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.02
+    assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.05
     clf.set_params(label_smoothing=0.0).partial_fit(X[:64], y[:64])
     assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.0
     clf.set_params(label_smoothing="auto", warm_start=True, calibration=None).fit(X, y)
