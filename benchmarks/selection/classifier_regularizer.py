@@ -37,52 +37,44 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
 from _common import print_means  # noqa: E402
-from mixup_weight import partitions  # noqa: E402
+from mixup_weight import partition_rows, partitions  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
-from sk_hypergan.targets import conv2d, mlp  # noqa: E402
 
 from harness import data as datasets_  # noqa: E402
 from harness import methods as registry  # noqa: E402
 from harness.scoring import classification_scores  # noqa: E402
-from suites.ood_digits import INPUT_SHAPE, evaluate, make_method  # noqa: E402
-from suites.ood_partitions import load_partition  # noqa: E402
 
 REGULARIZERS = ("discriminator", "mine")
-OOD_KEYS = ("accuracy", "log_loss", "ece", "auroc_epistemic")
 CREDIT_SPLITS = (0, 1, 2)
 
 
+def label(regularizer):
+    return f"regularizer={regularizer!r}"
+
+
 def ood(arch, chosen):
-    rows = {**{f"regularizer={r!r}": [] for r in REGULARIZERS}, "deep_ensemble": []}
-    for p in chosen:
-        data = load_partition(p)
-        for r in REGULARIZERS:
-            target = mlp() if arch == "mlp" else conv2d(INPUT_SHAPE)
-            model = HyperGANClassifier(target, regularizer=r, random_state=p).fit(*data[:2])
-            metrics, _ = evaluate(model, *data[2:])
-            rows[f"regularizer={r!r}"].append({k: metrics[k] for k in OOD_KEYS})
-        metrics, _ = evaluate(make_method("deep_ensemble", arch, p).fit(*data[:2]), *data[2:])
-        rows["deep_ensemble"].append({k: metrics[k] for k in OOD_KEYS})
+    variants = {label(r): {"regularizer": r} for r in REGULARIZERS}
+    rows = partition_rows(arch, chosen, variants)
     print_means(f"{arch} (partitions {chosen[0]}-{chosen[-1]}; mean)", rows, 28, ".4f")
 
 
 def credit():
     X, y = datasets_.load_default_xy()
-    rows = {**{f"regularizer={r!r}": [] for r in REGULARIZERS},
-            "deep_ensemble_classifier": [], "single_network": []}
+    makers = {
+        **{label(r): lambda split, n, r=r: make_pipeline(
+            StandardScaler(), HyperGANClassifier(regularizer=r, random_state=split))
+           for r in REGULARIZERS},
+        **{name: lambda split, n, name=name: registry.make(name, split, n, False)
+           for name in ("deep_ensemble_classifier", "single_network")},
+    }
+    rows = {name: [] for name in makers}
     for split in CREDIT_SPLITS:
         X_tr, y_tr, _, _ = datasets_.holdout_split(X, y, seed=split, stratify=True)
         X_a, X_v, y_a, y_v = train_test_split(X_tr, y_tr, test_size=0.2, stratify=y_tr,
                                               random_state=100 + split)
-        for name in rows:
-            if name.startswith("regularizer="):
-                reg = name.split("'")[1]
-                model = make_pipeline(StandardScaler(), HyperGANClassifier(
-                    regularizer=reg, random_state=split))
-            else:
-                model = registry.make(name, split, len(X_a), False)
-            model.fit(X_a, y_a)
+        for name, make in makers.items():
+            model = make(split, len(X_a)).fit(X_a, y_a)
             rows[name].append(classification_scores(y_v, model.predict_proba(X_v),
                                                     model.classes_))
     print_means(f"credit default (validation rows of the training rows of splits "

@@ -49,6 +49,29 @@ def partitions(text):
     return chosen
 
 
+def partition_rows(arch, chosen, variants, timed=False):
+    """Per label of ``variants`` (label -> ``HyperGANClassifier`` keyword arguments), and
+    for the 5-member deep ensemble, one row of :data:`KEYS` per partition of ``chosen``
+    (with the fit seconds if ``timed``; NaN for the ensemble), for :func:`print_means`."""
+    rows = {**{label: [] for label in variants}, "deep_ensemble": []}
+    for p in chosen:
+        data = load_partition(p)
+        for label, params in variants.items():
+            target = mlp() if arch == "mlp" else conv2d(INPUT_SHAPE)
+            model = HyperGANClassifier(target, random_state=p, **params)
+            start = time.perf_counter()
+            model.fit(*data[:2])
+            seconds = time.perf_counter() - start
+            metrics, _ = evaluate(model, *data[2:])
+            row = {k: metrics[k] for k in KEYS}
+            rows[label].append({**row, "fit s": seconds} if timed else row)
+        ensemble = make_method("deep_ensemble", arch, p).fit(*data[:2])
+        metrics, _ = evaluate(ensemble, *data[2:])
+        row = {k: metrics[k] for k in KEYS}
+        rows["deep_ensemble"].append({**row, "fit s": float("nan")} if timed else row)
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partitions", type=partitions, default="10-14")
@@ -60,30 +83,13 @@ def main(argv=None):
     torch.set_num_threads(1)
     sizes = args.n_networks or ["auto"]
     timed = args.n_networks is not None
-
-    def label(w, n):
-        return f"mixup_diversity {w:g}" + (f", n_networks {n}" if timed else "")
-
+    variants = {
+        f"mixup_diversity {w:g}" + (f", n_networks {n}" if timed else ""):
+            {"mixup_diversity": w, "n_networks": n}
+        for w in args.weights for n in sizes
+    }
     for arch in args.archs:
-        rows = {label(w, n): [] for w in args.weights for n in sizes}
-        rows["deep_ensemble"] = []
-        for p in args.partitions:
-            data = load_partition(p)
-            for w in args.weights:
-                for n in sizes:
-                    target = mlp() if arch == "mlp" else conv2d(INPUT_SHAPE)
-                    model = HyperGANClassifier(target, mixup_diversity=w, n_networks=n,
-                                               random_state=p)
-                    start = time.perf_counter()
-                    model.fit(*data[:2])
-                    seconds = time.perf_counter() - start
-                    metrics, _ = evaluate(model, *data[2:])
-                    row = {k: metrics[k] for k in KEYS}
-                    rows[label(w, n)].append({**row, "fit s": seconds} if timed else row)
-            ensemble = make_method("deep_ensemble", arch, p).fit(*data[:2])
-            metrics, _ = evaluate(ensemble, *data[2:])
-            row = {k: metrics[k] for k in KEYS}
-            rows["deep_ensemble"].append({**row, "fit s": float("nan")} if timed else row)
+        rows = partition_rows(arch, args.partitions, variants, timed)
         print_means(f"{arch} (partitions {args.partitions[0]}-{args.partitions[-1]}; mean)",
                     rows, 36 if timed else 22, ".4f")
     return 0

@@ -65,7 +65,7 @@ CONFIGS = {
     "full": PAPER,
     "no_discriminator": {**PAPER, "beta": 0.0},
     "no_mixer": {**PAPER, "use_mixer": False},
-    "mine": {"regularizer": "mine"},
+    "mine": {**PAPER, "regularizer": "mine"},
     # Not the paper's: the regressor's default learning-rate schedule, which
     # the classifier's "auto" leaves off.
     "plateau_lr": {**PAPER, "lr_schedule": "plateau"},
