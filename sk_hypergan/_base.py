@@ -392,7 +392,10 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.sparse = self._accepts_sparse()
         return tags
 
-    def _build_net(self, n_outputs, criterion, device, n_samples, early_stopping=False):
+    def _build_net(self, n_outputs, criterion, device, y, sample_weight=None, early_stopping=False):
+        """The unfitted net for the encoded targets ``y`` (and the per-row
+        ``sample_weight``, None when unweighted) of a fit that builds new networks."""
+        n_samples = len(y)
         target = self.target if self.target is not None else mlp()
         train_split = None
         callbacks = copy.deepcopy(self.callbacks) or []
@@ -529,7 +532,9 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
             if reset:
                 # Streaming (partial_fit) sees one batch at a time: no split.
                 stop = not streaming and self._uses_early_stopping(y_enc)
-                net = self._build_net(n_outputs, criterion, device, len(y), early_stopping=stop)
+                net = self._build_net(
+                    n_outputs, criterion, device, y_enc, weights, early_stopping=stop
+                )
                 self._built_from = {name: _signature(getattr(self, name)) for name in _BUILD_PARAMS}
                 net.fit(X32, y_enc, epochs=n_epochs)
             elif streaming:

@@ -274,8 +274,14 @@ def test_calibrated_classifier_keeps_its_temperatures_through_partial_fit():
 
 
 def test_label_smoothing_auto_where_the_fit_calibrates():
-    X, y = _classes()
+    X, y = _classes(600)
     assert HyperGANClassifier(**FAST).fit(X, y).label_smoothing_ == 0.05
+    # less where fewer than 50 rows are held out (10% of 490 rows: 49)
+    assert HyperGANClassifier(**FAST).fit(X[:490], y[:490]).label_smoothing_ == 0.02
+    assert HyperGANClassifier(**FAST).fit(X[:491], y[:491]).label_smoothing_ == 0.05
+    wider = HyperGANClassifier(**FAST, validation_fraction=0.2).fit(X[:300], y[:300])
+    assert wider.label_smoothing_ == 0.05
+    X, y = X[:300], y[:300]
     # no held-out rows (too few rows, or early stopping off) or no calibration: none
     assert HyperGANClassifier(**FAST).fit(X[:100], y[:100]).label_smoothing_ == 0.0
     off = HyperGANClassifier(**FAST, early_stopping=False).fit(X, y)
@@ -300,16 +306,38 @@ def test_classifier_holds_rows_out_from_120_rows(n_rows, holds_out):
 
 
 def test_label_smoothing_through_warm_start_and_partial_fit():
-    X, y = _classes()
+    X, y = _classes(600)
     clf = HyperGANClassifier(**FAST).fit(X, y)
     clf.partial_fit(X[:64], y[:64])  # "auto" goes on with the fit's value
     assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.05
     clf.set_params(label_smoothing=0.0).partial_fit(X[:64], y[:64])
     assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.0
-    clf.set_params(label_smoothing="auto", warm_start=True, calibration=None).fit(X, y)
+    # a warm fit resolves "auto" for its own rows
+    clf.set_params(label_smoothing="auto", warm_start=True).fit(X[:300], y[:300])
+    assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.02
+    clf.set_params(calibration=None).fit(X, y)
     assert clf.label_smoothing_ == clf.net_.criterion_.label_smoothing == 0.0
     stream = HyperGANClassifier(**FAST).partial_fit(X, y, classes=np.unique(y))
     assert stream.label_smoothing_ == 0.0  # a stream holds no rows out
+
+
+def test_label_smoothing_spreads_by_the_class_frequencies():
+    X, y = _classes()
+    rare = np.r_[np.flatnonzero(y != 1), np.flatnonzero(y == 1)[:20]]
+    X, y = X[rare], y[rare]
+    clf = HyperGANClassifier(**{**FAST, "max_epochs": 2}).fit(X, y)
+    frequencies = np.bincount(y) / len(y)
+    np.testing.assert_allclose(clf.net_.criterion_.smoothing_prior.numpy(), frequencies,
+                               rtol=1e-6)
+    # weighted by the rows' weights: "balanced" classes weigh the same
+    balanced = HyperGANClassifier(**{**FAST, "max_epochs": 2}, class_weight="balanced")
+    balanced.fit(X, y)
+    np.testing.assert_allclose(balanced.net_.criterion_.smoothing_prior.numpy(),
+                               np.full(len(frequencies), 1 / len(frequencies)), rtol=1e-6)
+    # a warm fit keeps the prior of the fit that built the networks
+    clf.set_params(warm_start=True).fit(X[y != 1], y[y != 1])
+    np.testing.assert_allclose(clf.net_.criterion_.smoothing_prior.numpy(), frequencies,
+                               rtol=1e-6)
 
 
 @pytest.mark.parametrize("value", [1.0, -0.1, "yes"])

@@ -285,3 +285,37 @@ def test_cross_entropy_label_smoothing_is_the_training_loss_only():
     torch.testing.assert_close(smooth(logits, y, weights), expected)
     # the held-out score is the plain log loss of the average
     torch.testing.assert_close(smooth.ensemble_loss(logits, y), plain.ensemble_loss(logits, y))
+
+
+def test_cross_entropy_smooths_towards_the_prior():
+    from sk_hypergan._core.losses import CrossEntropyLoss
+
+    logits = torch.randn(3, 8, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(8) % 4
+    weights = torch.rand(8, generator=torch.Generator().manual_seed(1))
+    # an even prior is torch's label smoothing, weighted or not
+    even, torchs = CrossEntropyLoss(0.1, torch.full((4,), 0.25)), CrossEntropyLoss(0.1)
+    torch.testing.assert_close(even(logits, y), torchs(logits, y))
+    torch.testing.assert_close(even(logits, y, weights), torchs(logits, y, weights))
+    # the loss is the cross-entropy against (1 - eps) one-hot + eps prior
+    prior = torch.tensor([0.7, 0.1, 0.1, 0.1])
+    target = 0.9 * torch.nn.functional.one_hot(y, 4) + 0.1 * prior
+    expected = -(target * logits.log_softmax(-1)).sum(-1).mean()
+    torch.testing.assert_close(CrossEntropyLoss(0.1, prior)(logits, y), expected)
+    # a rare class's optimum stays rare: the minimiser of the smoothed loss
+    # for a row of class 0 gives class 3 probability 0.1 * prior[3]
+    free = torch.zeros(1, 1, 4, requires_grad=True)
+    opt = torch.optim.LBFGS([free], max_iter=200)
+    loss = CrossEntropyLoss(0.1, prior)
+
+    def closure():
+        opt.zero_grad()
+        value = loss(free, torch.zeros(1, dtype=torch.long))
+        value.backward()
+        return value
+
+    opt.step(closure)
+    p = free.detach().softmax(-1).flatten()
+    torch.testing.assert_close(p, 0.9 * torch.eye(4)[0] + 0.1 * prior, atol=1e-4, rtol=0)
+    # the prior follows the module to another device (a buffer)
+    assert "smoothing_prior" in dict(CrossEntropyLoss(0.1, prior).named_buffers())

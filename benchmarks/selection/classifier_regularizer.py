@@ -59,15 +59,11 @@ def ood(arch, chosen):
     print_means(f"{arch} (partitions {chosen[0]}-{chosen[-1]}; mean)", rows, 28, ".4f")
 
 
-def credit():
+def credit_rows(makers):
+    """Per ``label: make(split, n_rows)`` of ``makers``, the validation scores on the
+    credit-default check's rows (see the module docstring), one per split of
+    :data:`CREDIT_SPLITS`."""
     X, y = datasets_.load_default_xy()
-    makers = {
-        **{label(r): lambda split, n, r=r: make_pipeline(
-            StandardScaler(), HyperGANClassifier(regularizer=r, random_state=split))
-           for r in REGULARIZERS},
-        **{name: lambda split, n, name=name: registry.make(name, split, n, False)
-           for name in ("deep_ensemble_classifier", "single_network")},
-    }
     rows = {name: [] for name in makers}
     for split in CREDIT_SPLITS:
         X_tr, y_tr, _, _ = datasets_.holdout_split(X, y, seed=split, stratify=True)
@@ -77,8 +73,23 @@ def credit():
             model = make(split, len(X_a)).fit(X_a, y_a)
             rows[name].append(classification_scores(y_v, model.predict_proba(X_v),
                                                     model.classes_))
+    return rows
+
+
+#: The credit check's peers: ``label: make(split, n_rows)``.
+CREDIT_PEERS = {name: lambda split, n, name=name: registry.make(name, split, n, False)
+                for name in ("deep_ensemble_classifier", "single_network")}
+
+
+def credit():
+    makers = {
+        **{label(r): lambda split, n, r=r: make_pipeline(
+            StandardScaler(), HyperGANClassifier(regularizer=r, random_state=split))
+           for r in REGULARIZERS},
+        **CREDIT_PEERS,
+    }
     print_means(f"credit default (validation rows of the training rows of splits "
-                f"{list(CREDIT_SPLITS)}; mean)", rows, 28, ".5f")
+                f"{list(CREDIT_SPLITS)}; mean)", credit_rows(makers), 28, ".5f")
 
 
 def main(argv=None):

@@ -113,9 +113,15 @@ class CrossEntropyLoss(nn.Module):
     ----------
     label_smoothing : float, default=0.0
         The training target puts ``1 - label_smoothing`` on the row's class and
-        spreads ``label_smoothing`` evenly over all classes (Szegedy et al.,
-        CVPR 2016; ``torch.nn.functional.cross_entropy``). Only the training
-        loss: :meth:`ensemble_loss`, the held-out score, is the plain log loss.
+        spreads ``label_smoothing`` over the classes by ``smoothing_prior``
+        (Szegedy et al., CVPR 2016, Sec. 7). Only the training loss:
+        :meth:`ensemble_loss`, the held-out score, is the plain log loss.
+    smoothing_prior : tensor of shape (n_classes,), default=None
+        How the smoothed mass is spread: by these class probabilities (the
+        fixed distribution over labels of Szegedy et al.), or, if None, evenly
+        (``torch.nn.functional.cross_entropy``'s ``label_smoothing``). With
+        classes of unequal frequency the even spread pulls every rare-class
+        probability towards ``1 / n_classes``.
 
     Examples
     --------
@@ -125,9 +131,16 @@ class CrossEntropyLoss(nn.Module):
     1.0986
     """
 
-    def __init__(self, label_smoothing: float = 0.0) -> None:
+    def __init__(
+        self, label_smoothing: float = 0.0, smoothing_prior: torch.Tensor | None = None
+    ) -> None:
         super().__init__()
         self.label_smoothing = label_smoothing
+        # A buffer, so that it follows the module to the networks' device.
+        self.register_buffer(
+            "smoothing_prior",
+            None if smoothing_prior is None else torch.as_tensor(smoothing_prior).float(),
+        )
 
     def forward(
         self, logits: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None
@@ -136,11 +149,18 @@ class CrossEntropyLoss(nn.Module):
         weighted mean over rows of the per-row loss (averaged over networks)."""
         B, n, c = logits.shape
         flat, target = logits.reshape(B * n, c), y.repeat(B)
-        if sample_weight is None:
-            return F.cross_entropy(flat, target, label_smoothing=self.label_smoothing)
-        per_row = F.cross_entropy(
-            flat, target, reduction="none", label_smoothing=self.label_smoothing
-        )
+        eps, prior = self.label_smoothing, self.smoothing_prior
+        if prior is None or eps == 0:
+            if sample_weight is None:
+                return F.cross_entropy(flat, target, label_smoothing=eps)
+            per_row = F.cross_entropy(flat, target, reduction="none", label_smoothing=eps)
+        else:
+            # Cross-entropy against (1 - eps) * one_hot(y) + eps * prior.
+            log_p = flat.log_softmax(-1)
+            nll = -log_p.gather(1, target[:, None]).squeeze(1)
+            per_row = (1 - eps) * nll - eps * (log_p @ prior)
+            if sample_weight is None:
+                return per_row.mean()
         return _weighted_mean(per_row.view(B, n).mean(0), sample_weight)
 
     def ensemble_loss(
