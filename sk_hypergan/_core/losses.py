@@ -131,6 +131,8 @@ class CrossEntropyLoss(nn.Module):
     1.0986
     """
 
+    smoothing_prior: torch.Tensor | None
+
     def __init__(
         self, label_smoothing: float = 0.0, smoothing_prior: torch.Tensor | None = None
     ) -> None:
