@@ -77,6 +77,22 @@ def scores(model, X, y, classes):
             "temperature": float(np.mean(getattr(model[-1], "temperature_", np.nan)))}
 
 
+def cv_rows(name, methods, seeds, make=make):
+    """Per method of ``methods``, :func:`scores` on every test fold of data set ``name``
+    under the calibration protocol (5-fold stratified CV per seed of ``seeds``; fold ``k``
+    seeds the model ``make(method, seed + k)``)."""
+    X, y = DATASETS[name](return_X_y=True)
+    classes = np.unique(y)
+    rows = {m: [] for m in methods}
+    for seed in seeds:
+        folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y)
+        for k, (train, test) in enumerate(folds):
+            for method in rows:
+                model = make(method, seed + k).fit(X[train], y[train])
+                rows[method].append(scores(model, X[test], y[test], classes))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
@@ -86,15 +102,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     for name in args.datasets:
-        X, y = DATASETS[name](return_X_y=True)
-        classes = np.unique(y)
-        rows = {m: [] for m in args.methods}
-        for seed in args.seeds:
-            folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y)
-            for k, (train, test) in enumerate(folds):
-                for method in rows:
-                    model = make(method, seed + k).fit(X[train], y[train])
-                    rows[method].append(scores(model, X[test], y[test], classes))
+        rows = cv_rows(name, args.methods, args.seeds)
         n = len(next(iter(rows.values())))
         print_means(f"{name} (CV seeds {args.seeds}, {n} folds; mean over folds)", rows, 30,
                     ".4f")

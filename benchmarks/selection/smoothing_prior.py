@@ -9,7 +9,7 @@ rows' probability, which the temperature, one number for every row, undoes only 
 On balanced classes (digits, and nearly wine) the two spreads are the same.
 
 Per spread this script prints, on data no report uses, the calibration protocol's scores
-(``classifier_confidence.scores``; breast_cancer and wine, CV seeds from 100) and the
+(``classifier_confidence.cv_rows``; breast_cancer and wine, CV seeds from 100) and the
 credit-default check's validation rows (``classifier_regularizer.credit_rows``), beside the
 single network and the 5-member deep ensemble. It writes nothing.
 
@@ -22,9 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
-from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -32,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
 
 from _common import cv_seed, print_means  # noqa: E402
-from classifier_confidence import DATASETS, scores  # noqa: E402
+from classifier_confidence import DATASETS, cv_rows  # noqa: E402
 from classifier_regularizer import CREDIT_PEERS, CREDIT_SPLITS, credit_rows  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
@@ -49,6 +47,13 @@ class EvenSmoothing(HyperGANClassifier):
 SPREADS = {"by class frequency (default)": HyperGANClassifier, "even": EvenSmoothing}
 
 
+def make(label, seed):
+    """A spread of :data:`SPREADS` in the calibration protocol's pipeline, or a peer."""
+    if label in SPREADS:
+        return make_pipeline(StandardScaler(), SPREADS[label](random_state=seed))
+    return make_method(label, seed)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["breast_cancer", "wine"],
@@ -58,22 +63,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     for name in args.datasets:
-        X, y = DATASETS[name](return_X_y=True)
-        classes = np.unique(y)
-        rows = {label: [] for label in [*SPREADS, "single", "deep_ensemble"]}
-        for seed in args.seeds:
-            folds = StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y)
-            for k, (train, test) in enumerate(folds):
-                for label in rows:
-                    model = (make_pipeline(StandardScaler(), SPREADS[label](random_state=seed + k))
-                             if label in SPREADS else make_method(label, seed + k))
-                    rows[label].append(scores(model.fit(X[train], y[train]), X[test], y[test],
-                                              classes))
+        rows = cv_rows(name, [*SPREADS, "single", "deep_ensemble"], args.seeds, make)
         print_means(f"{name} (CV seeds {args.seeds}; mean over folds)", rows, 30, ".4f")
     if not args.no_credit:
-        makers = {label: lambda split, n, cls=cls: make_pipeline(
-                      StandardScaler(), cls(random_state=split))
-                  for label, cls in SPREADS.items()}
+        makers = {label: lambda split, n, label=label: make(label, split) for label in SPREADS}
         print_means(f"credit default (validation rows of the training rows of splits "
                     f"{list(CREDIT_SPLITS)}; mean)", credit_rows({**makers, **CREDIT_PEERS}),
                     30, ".5f")
