@@ -346,10 +346,15 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
             )
         return True
 
+    def _n_held_out(self, n_samples):
+        """Rows a fit on ``n_samples`` rows holds out: as many as skorch's
+        ValidSplit (a stratified shuffle split) takes."""
+        return math.ceil(self.validation_fraction * n_samples)
+
     def _validation_split_problem(self, y_enc):
         """Why the held-out split cannot be drawn from ``y_enc`` (None if it can)."""
         n = len(y_enc)
-        n_valid = math.ceil(self.validation_fraction * n)
+        n_valid = self._n_held_out(n)
         if n_valid >= n:
             return "that would leave no rows to train on"
         if self._stratify():

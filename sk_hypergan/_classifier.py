@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Real
 
 import numpy as np
@@ -338,9 +337,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
             return float(self.label_smoothing)
         if not (holds_out and self.calibration == "auto"):
             return 0.0
-        # As many rows as skorch's ValidSplit (a stratified shuffle split) holds out.
-        n_held_out = math.ceil(self.validation_fraction * n_samples)
-        if n_held_out < self._few_held_out_rows:
+        if self._n_held_out(n_samples) < self._few_held_out_rows:
             return self._auto_label_smoothing_few
         return self._auto_label_smoothing
 
