@@ -189,9 +189,31 @@ def test_gaussian_scores_and_mean_se():
     assert scoring.brier([0, 1], np.array([[1.0, 0.0], [0.5, 0.5]]), [0, 1]) == 0.125
 
 
+def test_goals_carry_the_paired_difference_and_its_standard_error():
+    from scipy.stats import sem
+
+    from suites._goals import check_calibration_goals, goal_table, paired_se
+
+    own = [{"log_loss": a, "ece": 0.02, "accuracy": 0.97} for a in (0.10, 0.12, 0.11)]
+    ens = [{"log_loss": a, "ece": 0.03, "accuracy": 0.99} for a in (0.11, 0.11, 0.13)]
+    single = [{"log_loss": 0.2, "ece": 0.01, "accuracy": 0.95}] * 3
+    goals = check_calibration_goals(own, {"single": single, "deep_ensemble": ens})
+    loss = goals["log_loss_le_ensemble"]
+    assert loss["hypergan"] == pytest.approx(0.11) and loss["reference"] == pytest.approx(0.35 / 3)
+    assert loss["holds"]
+    assert loss["difference_se"] == pytest.approx(sem([-0.01, 0.01, -0.02]))
+    assert not goals["ece_le_single"]["holds"] and goals["log_loss_le_single"]["holds"]
+    # 0.97 is 2 points below the ensemble's 0.99: the accuracy goal fails.
+    assert not goals["accuracy_within_1_point"]["holds"]
+    table = goal_table(goals)
+    assert "± SE (paired)" in table[0] and "-0.0067 ± " in table[5]  # 4th goal
+    assert np.isnan(paired_se(own[:1], ens[:1], "ece"))
+
+
 @pytest.mark.parametrize(
     "module", ["harness.scoring", "harness.data", "harness.methods", "harness.peers",
-               "harness.reference_ensemble", "harness.step_cost", "harness.baselines"])
+               "harness.reference_ensemble", "harness.step_cost", "harness.baselines",
+               "suites._goals"])
 def test_harness_doctests(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0

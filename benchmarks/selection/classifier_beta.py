@@ -1,4 +1,4 @@
-"""Selection check: the classifier's diversity weight ``beta`` against the calibration issue's goals.
+"""Selection check: the classifier's diversity weight ``beta`` against the calibration goals.
 
 The code-space term (MINE since ``classifier_regularizer.py``) is weighed by ``beta``. This
 script fits the classifier with each weight of ``--betas`` on data no report uses and counts

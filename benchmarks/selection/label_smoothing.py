@@ -38,16 +38,12 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
 
 from _common import cv_seed, print_means  # noqa: E402
-from mixup_weight import KEYS, partitions  # noqa: E402
+from mixup_weight import partition_rows, partitions  # noqa: E402
 from pooled_temperature import pooled_log_proba, scores  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
-from sk_hypergan.targets import conv2d, mlp  # noqa: E402
 
 from suites.calibration import make_method  # noqa: E402
-from suites.ood_digits import INPUT_SHAPE, evaluate  # noqa: E402
-from suites.ood_digits import make_method as make_ood_method  # noqa: E402
-from suites.ood_partitions import load_partition  # noqa: E402
 
 DATASETS = {"breast_cancer": load_breast_cancer, "digits": load_digits}
 def row_scores(proba, y_idx):
@@ -81,18 +77,9 @@ def cross_validated(name, values, seeds):
 
 
 def partitioned(arch, values, chosen):
-    rows = {}
-    for p in chosen:
-        data = load_partition(p)
-        for value in values:
-            target = mlp() if arch == "mlp" else conv2d(INPUT_SHAPE)
-            model = HyperGANClassifier(target, label_smoothing=value, random_state=p)
-            metrics, _ = evaluate(model.fit(*data[:2]), *data[2:])
-            rows.setdefault(f"label_smoothing {value:g}", []).append(
-                {**{k: metrics[k] for k in KEYS}, "tau": model.pooled_temperature_})
-        ensemble = make_ood_method("deep_ensemble", arch, p).fit(*data[:2])
-        metrics, _ = evaluate(ensemble, *data[2:])
-        rows.setdefault("deep_ensemble", []).append({k: metrics[k] for k in KEYS})
+    variants = {f"label_smoothing {value:g}": {"label_smoothing": value} for value in values}
+    rows = partition_rows(arch, chosen, variants,
+                          extra=lambda model: {"tau": model.pooled_temperature_})
     print_means(f"{arch} (partitions {chosen[0]}-{chosen[-1]}; mean)", rows, 22, ".4f")
 
 

@@ -49,10 +49,11 @@ def partitions(text):
     return chosen
 
 
-def partition_rows(arch, chosen, variants, timed=False):
+def partition_rows(arch, chosen, variants, timed=False, extra=None):
     """Per label of ``variants`` (label -> ``HyperGANClassifier`` keyword arguments), and
     for the 5-member deep ensemble, one row of :data:`KEYS` per partition of ``chosen``
-    (with the fit seconds if ``timed``; NaN for the ensemble), for :func:`print_means`."""
+    (with the fit seconds if ``timed``; NaN for the ensemble), for :func:`print_means`.
+    ``extra(model)``: more columns of each fitted classifier's rows."""
     rows = {**{label: [] for label in variants}, "deep_ensemble": []}
     for p in chosen:
         data = load_partition(p)
@@ -64,7 +65,9 @@ def partition_rows(arch, chosen, variants, timed=False):
             seconds = time.perf_counter() - start
             metrics, _ = evaluate(model, *data[2:])
             row = {k: metrics[k] for k in KEYS}
-            rows[label].append({**row, "fit s": seconds} if timed else row)
+            if timed:
+                row["fit s"] = seconds
+            rows[label].append({**row, **(extra(model) if extra else {})})
         ensemble = make_method("deep_ensemble", arch, p).fit(*data[:2])
         metrics, _ = evaluate(ensemble, *data[2:])
         row = {k: metrics[k] for k in KEYS}

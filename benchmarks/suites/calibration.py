@@ -42,6 +42,7 @@ from harness import results as report
 from harness import scoring
 from harness.env import log
 from harness.methods import QUICK_EPOCHS, jsonable_params
+from suites._goals import check_calibration_goals, goal_table
 
 NAME = "calibration"
 DATASETS = {"breast_cancer": load_breast_cancer, "wine": load_wine, "digits": load_digits}
@@ -113,34 +114,15 @@ def measure(datasets, methods=METHODS, n_folds=5, seed=0, quick=False):
     return results, oof
 
 
-#: (key, goal, metric, reference method, lower is better) of every goal.
-GOALS = (
-    ("ece_le_single", "HyperGAN's ECE no worse than the single network's",
-     "ece", "single", True),
-    ("log_loss_le_single", "HyperGAN's log loss no worse than the single network's",
-     "log_loss", "single", True),
-    ("ece_le_ensemble", "HyperGAN's ECE no worse than the deep ensemble's",
-     "ece", "deep_ensemble", True),
-    ("log_loss_le_ensemble", "HyperGAN's log loss no worse than the deep ensemble's",
-     "log_loss", "deep_ensemble", True),
-    ("accuracy_within_1_point", "HyperGAN's accuracy at most 0.01 below the deep ensemble's",
-     "accuracy", "deep_ensemble", False),
-)
-
-
 def goals(results):
     out = {}
     for name, res in results["datasets"].items():
         per = res["methods"]
         if not {"hypergan", "deep_ensemble", "single"} <= set(per):
             continue
-        hg = per["hypergan"]["mean"]
-        out[name] = {}
-        for key, goal, metric, reference, lower_is_better in GOALS:
-            ref = per[reference]["mean"][metric]
-            holds = hg[metric] <= ref if lower_is_better else hg[metric] >= ref - 0.01 - 1e-12
-            out[name][key] = {"goal": goal, "hypergan": hg[metric], "reference": ref,
-                              "holds": bool(holds)}
+        out[name] = check_calibration_goals(
+            per["hypergan"]["per_fold"],
+            {m: per[m]["per_fold"] for m in ("single", "deep_ensemble")})
     return out
 
 
@@ -198,7 +180,7 @@ def _report(results, quick, figure):
             )
         lines.append("")
         if name in results["goals"]:
-            lines += [*report.goal_table(results["goals"][name]), ""]
+            lines += [*goal_table(results["goals"][name]), ""]
     if figure:
         lines += [f"![reliability diagram](figures/{figure})", ""]
     lines += [

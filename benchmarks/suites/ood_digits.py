@@ -49,6 +49,7 @@ from harness import scoring
 from harness.baselines import DeepEnsembleClassifier, MCDropoutClassifier, SingleNetworkClassifier
 from harness.env import log
 from harness.methods import QUICK_EPOCHS, jsonable_params
+from suites._goals import goal_table, paired_se
 
 NAME = "ood_digits"
 ARCHS = ("mlp", "conv")
@@ -189,12 +190,17 @@ def goals(results):
         hg = per_method["hypergan"]["mean"]
         de = per_method["deep_ensemble"]["mean"]
         single = per_method["single"]["mean"]
+
+        def se(key, reference="deep_ensemble", per=per_method):
+            return paired_se(per["hypergan"]["per_seed"], per[reference]["per_seed"], key)
+
         out[arch] = {
             "auroc_epistemic_ge_deep_ensemble": {
                 "goal": "HyperGAN's epistemic (MI) AUROC >= the deep ensemble's",
                 "hypergan": hg["auroc_epistemic"],
                 "reference": de["auroc_epistemic"],
                 "holds": bool(hg["auroc_epistemic"] >= de["auroc_epistemic"]),
+                "difference_se": se("auroc_epistemic"),
             },
             "accuracy_within_1_point": {
                 "goal": "HyperGAN's accuracy within 1 point of the deep ensemble's "
@@ -202,12 +208,14 @@ def goals(results):
                 "hypergan": hg["accuracy"],
                 "reference": de["accuracy"],
                 "holds": bool(hg["accuracy"] >= de["accuracy"] - 0.01 - 1e-12),
+                "difference_se": se("accuracy"),
             },
             "ece_le_single": {
                 "goal": "HyperGAN's ECE no worse than the single network's",
                 "hypergan": hg["ece"],
                 "reference": single["ece"],
                 "holds": bool(hg["ece"] <= single["ece"]),
+                "difference_se": se("ece", "single"),
             },
         }
     return out
@@ -271,7 +279,7 @@ def _report(results, quick, figures):
             )
         lines.append("")
         if arch in results["goals"]:
-            lines += [*report.goal_table(results["goals"][arch]), ""]
+            lines += [*goal_table(results["goals"][arch]), ""]
         if arch in figures:
             lines += [f"![{arch}](figures/{figures[arch]})", ""]
     lines += [
