@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.results import yes_no
+from harness.results import table, yes_no
 
 #: The calibration issue's classifier goals: (key, goal, metric, reference, lower is better).
 CALIBRATION_GOALS = (
@@ -57,13 +57,17 @@ def check_calibration_goals(own, references):
     return out
 
 
-def goal_table(goals):
-    """Markdown lines of a ``goal | HyperGAN | reference | holds | difference ± SE`` table
-    from ``{key: {"goal", "hypergan", "reference", "holds", "difference_se"}}``."""
-    lines = ["| goal | HyperGAN | reference | holds | HyperGAN - reference ± SE (paired) |",
-             "|---|---|---|---|---|"]
-    for g in goals.values():
-        lines.append(
-            f"| {g['goal']} | {g['hypergan']:.4f} | {g['reference']:.4f} | {yes_no(g['holds'])} "
-            f"| {g['hypergan'] - g['reference']:+.4f} ± {g['difference_se']:.4f} |")
-    return lines
+#: The goal tables' columns.
+COLUMNS = ["goal", "HyperGAN", "reference", "holds", "HyperGAN - reference ± SE (paired)"]
+
+
+def goal_row(g):
+    """One goal's cells: the goal, both means, whether it holds, the difference ± SE."""
+    return [g["goal"], f"{g['hypergan']:.4f}", f"{g['reference']:.4f}", yes_no(g["holds"]),
+            f"{g['hypergan'] - g['reference']:+.4f} ± {g['difference_se']:.4f}"]
+
+
+def goal_table(goals, style="md"):
+    """The lines of a table (:data:`COLUMNS`) of ``{key: {"goal", "hypergan",
+    "reference", "holds", "difference_se"}}``, markdown or reStructuredText."""
+    return table(COLUMNS, [goal_row(g) for g in goals.values()], style).splitlines()

@@ -23,7 +23,8 @@ from sklearn.model_selection import train_test_split
 from harness import results as report
 from harness.env import log
 from harness.results import yes_no
-from suites._goals import goal_table, paired_se
+from suites._goals import COLUMNS as GOAL_COLUMNS
+from suites._goals import goal_row, goal_table, paired_se
 from suites.ood_digits import ARCHS, LABELS, fit_evaluate
 
 NAME = "ood_partitions"
@@ -114,10 +115,15 @@ def table_rows(results):
 
 
 def blocks(results, style="md"):
+    """``table``: every partition's scores; ``goals``: each target's goals with the
+    paired difference ± its standard error over partitions."""
     columns = ["target", "partition", "in-distribution classes", "HyperGAN AUROC (MI)",
                "ensemble AUROC (MI)", "HyperGAN >= ensemble", "HyperGAN accuracy",
                "ensemble accuracy"]
-    return {"table": report.table(columns, table_rows(results), style)}
+    goal_rows = [[arch, *goal_row(g)] for arch, goals in results["goals"].items()
+                 for g in goals.values()]
+    return {"table": report.table(columns, table_rows(results), style),
+            "goals": report.table(["target", *GOAL_COLUMNS], goal_rows, style)}
 
 
 def to_markdown(results):
