@@ -24,7 +24,7 @@ from harness import results as report
 from harness.env import log
 from harness.results import yes_no
 from suites._goals import COLUMNS as GOAL_COLUMNS
-from suites._goals import goal_row, goal_table, paired_se
+from suites._goals import accuracy_goal, goal, goal_row, goal_table
 from suites.ood_digits import ARCHS, LABELS, fit_evaluate
 
 NAME = "ood_partitions"
@@ -73,25 +73,13 @@ def run(opts):
 def goals(results):
     out = {}
     for arch, per in results["archs"].items():
-        hg, de = per["hypergan"]["mean"], per["deep_ensemble"]["mean"]
-
-        def se(key, per=per):
-            return paired_se(per["hypergan"]["per_partition"],
-                             per["deep_ensemble"]["per_partition"], key)
-
+        hg, de = per["hypergan"]["per_partition"], per["deep_ensemble"]["per_partition"]
         out[arch] = {
-            "auroc_epistemic_ge_deep_ensemble": {
-                "goal": "HyperGAN's MI AUROC >= the deep ensemble's (mean over partitions)",
-                "hypergan": hg["auroc_epistemic"], "reference": de["auroc_epistemic"],
-                "holds": bool(hg["auroc_epistemic"] >= de["auroc_epistemic"]),
-                "difference_se": se("auroc_epistemic"),
-            },
-            "accuracy_within_1_point": {
-                "goal": "HyperGAN's accuracy at most 0.01 below the deep ensemble's",
-                "hypergan": hg["accuracy"], "reference": de["accuracy"],
-                "holds": bool(hg["accuracy"] >= de["accuracy"] - 0.01 - 1e-12),
-                "difference_se": se("accuracy"),
-            },
+            "auroc_epistemic_ge_deep_ensemble": goal(
+                "HyperGAN's MI AUROC >= the deep ensemble's (mean over partitions)",
+                hg, de, "auroc_epistemic", higher_is_better=True),
+            "accuracy_within_1_point": accuracy_goal(
+                "HyperGAN's accuracy at most 0.01 below the deep ensemble's", hg, de),
         }
     return out
 
