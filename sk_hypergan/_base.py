@@ -348,7 +348,8 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
 
     def _n_held_out(self, n_samples):
         """Rows a fit on ``n_samples`` rows holds out: as many as skorch's
-        ValidSplit (a stratified shuffle split) takes."""
+        ValidSplit takes (through scikit-learn's shuffle splits, stratified for
+        a classifier)."""
         return math.ceil(self.validation_fraction * n_samples)
 
     def _validation_split_problem(self, y_enc):
@@ -364,6 +365,9 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
                 return "a class has a single row, which a stratified split cannot put on both sides"
             if n_valid < len(counts):
                 return f"{n_valid} held-out rows cannot hold all {len(counts)} classes"
+            n_train = n - n_valid
+            if n_train < len(counts):
+                return f"the {n_train} rows left to train on cannot hold all {len(counts)} classes"
         return None
 
     # -- fitting ---------------------------------------------------------------

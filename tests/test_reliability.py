@@ -324,17 +324,27 @@ def test_failed_refit_leaves_no_stale_model():
 
 
 @pytest.mark.parametrize(
-    "kind, X, y, match",
+    "kind, X, y, fraction, match",
     [
-        ("clf", X20[:4], Y_CLF[:4], "1 held-out rows cannot hold all 2 classes"),
-        ("clf", X20, np.r_[Y_CLF[:-1], 2], "a class has a single row"),
-        ("reg", X20[:1], Y_REG[:1], "no rows to train on"),
+        ("clf", X20[:4], Y_CLF[:4], 0.1, "1 held-out rows cannot hold all 2 classes"),
+        ("clf", X20, np.r_[Y_CLF[:-1], 2], 0.1, "a class has a single row"),
+        ("clf", X20, Y_CLF, 0.95, "the 1 rows left to train on cannot hold all 2 classes"),
+        ("reg", X20[:1], Y_REG[:1], 0.1, "no rows to train on"),
     ],
 )
-def test_explicit_early_stopping_on_too_few_rows_names_the_parameter(kind, X, y, match):
-    est = ESTIMATORS[kind](**TINY, early_stopping=True)
+def test_explicit_early_stopping_on_too_few_rows_names_the_parameter(kind, X, y, fraction, match):
+    est = ESTIMATORS[kind](**TINY, early_stopping=True, validation_fraction=fraction)
     with pytest.raises(ValueError, match=f"early_stopping=True .*{match}"):
         est.fit(X, y)
+
+
+def test_auto_early_stopping_holds_no_rows_out_where_too_few_would_train():
+    # 150 rows (above the classifier's 120 for "auto"); 0.99 would leave 1 training row
+    # for 3 classes, which scikit-learn's stratified split refuses.
+    X = np.random.RandomState(0).randn(150, 3)
+    y = np.repeat([0, 1, 2], 50)
+    clf = HyperGANClassifier(**TINY, validation_fraction=0.99).fit(X, y)
+    assert "valid_loss" not in clf.history_[-1] and clf.temperature_ == 1.0
 
 
 def test_method_arguments_are_validated(fitted):

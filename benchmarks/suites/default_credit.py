@@ -73,14 +73,18 @@ def run(opts):
 
 
 def goals(records):
-    """The calibration goals on the splits every goal method ran on ({} if one did not)."""
+    """The calibration goals, HyperGAN against its peers on the splits all three ran
+    ({} without them)."""
     if not set(GOAL_METHODS.values()) <= set(records):
         return {}
-    ok = {name: [r for r in records[m] if r["status"] == "ok"]
-          for name, m in GOAL_METHODS.items()}
-    if len({len(r) for r in ok.values()}) != 1 or not ok["hypergan"]:
+    by_split = {name: {r["split"]: r for r in records[m] if r["status"] == "ok"}
+                for name, m in GOAL_METHODS.items()}
+    splits = sorted(set.intersection(*(set(v) for v in by_split.values())))
+    if not splits:
         return {}
-    return check_calibration_goals(ok["hypergan"], {k: ok[k] for k in ("single", "deep_ensemble")})
+    paired = {name: [by_split[name][s] for s in splits] for name in GOAL_METHODS}
+    return check_calibration_goals(paired["hypergan"],
+                                   {k: paired[k] for k in ("single", "deep_ensemble")})
 
 
 def score_table(results, style="md"):

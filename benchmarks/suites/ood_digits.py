@@ -49,7 +49,7 @@ from harness import scoring
 from harness.baselines import DeepEnsembleClassifier, MCDropoutClassifier, SingleNetworkClassifier
 from harness.env import log
 from harness.methods import QUICK_EPOCHS, jsonable_params
-from suites._goals import goal_table, paired_se
+from suites._goals import accuracy_goal, goal, goal_table
 
 NAME = "ood_digits"
 ARCHS = ("mlp", "conv")
@@ -187,36 +187,17 @@ def goals(results):
     for arch, per_method in results["archs"].items():
         if not {"hypergan", "deep_ensemble", "single"} <= set(per_method):
             continue
-        hg = per_method["hypergan"]["mean"]
-        de = per_method["deep_ensemble"]["mean"]
-        single = per_method["single"]["mean"]
-
-        def se(key, reference="deep_ensemble", per=per_method):
-            return paired_se(per["hypergan"]["per_seed"], per[reference]["per_seed"], key)
-
+        hg, de, single = (per_method[m]["per_seed"] for m in ("hypergan", "deep_ensemble",
+                                                                "single"))
         out[arch] = {
-            "auroc_epistemic_ge_deep_ensemble": {
-                "goal": "HyperGAN's epistemic (MI) AUROC >= the deep ensemble's",
-                "hypergan": hg["auroc_epistemic"],
-                "reference": de["auroc_epistemic"],
-                "holds": bool(hg["auroc_epistemic"] >= de["auroc_epistemic"]),
-                "difference_se": se("auroc_epistemic"),
-            },
-            "accuracy_within_1_point": {
-                "goal": "HyperGAN's accuracy within 1 point of the deep ensemble's "
-                "(at most 0.01 below it)",
-                "hypergan": hg["accuracy"],
-                "reference": de["accuracy"],
-                "holds": bool(hg["accuracy"] >= de["accuracy"] - 0.01 - 1e-12),
-                "difference_se": se("accuracy"),
-            },
-            "ece_le_single": {
-                "goal": "HyperGAN's ECE no worse than the single network's",
-                "hypergan": hg["ece"],
-                "reference": single["ece"],
-                "holds": bool(hg["ece"] <= single["ece"]),
-                "difference_se": se("ece", "single"),
-            },
+            "auroc_epistemic_ge_deep_ensemble": goal(
+                "HyperGAN's epistemic (MI) AUROC >= the deep ensemble's",
+                hg, de, "auroc_epistemic", higher_is_better=True),
+            "accuracy_within_1_point": accuracy_goal(
+                "HyperGAN's accuracy within 1 point of the deep ensemble's "
+                "(at most 0.01 below it)", hg, de),
+            "ece_le_single": goal("HyperGAN's ECE no worse than the single network's",
+                                  hg, single, "ece"),
         }
     return out
 
