@@ -206,15 +206,20 @@ def test_goals_carry_the_paired_difference_and_its_standard_error():
     # 0.97 is 2 points below the ensemble's 0.99: the accuracy goal fails.
     assert not goals["accuracy_within_1_point"]["holds"]
     table = goal_table(goals)
-    assert "± SE (paired)" in table[0] and "-0.0067 ± " in table[5]  # 4th goal
+    row = next(line for line in table if "log loss no worse than the deep ensemble" in line)
+    assert "± SE (paired)" in table[0] and "| -0.0067 ± " in row
     assert np.isnan(paired_se(own[:1], ens[:1], "ece"))
+    one = check_calibration_goals(own[:1], {"single": single[:1], "deep_ensemble": ens[:1]})
+    assert goal_table(one)[-1].endswith("| -0.0200 ± - |")  # accuracy; no SE from one fold
+    with pytest.raises(ValueError, match="3 records against 2: not paired"):
+        paired_se(own, ens[:2], "ece")
 
 
 @pytest.mark.parametrize(
     "module", ["harness.scoring", "harness.data", "harness.methods", "harness.peers",
                "harness.reference_ensemble", "harness.step_cost", "harness.baselines",
                "suites._goals"])
-def test_harness_doctests(module):
+def test_benchmark_doctests(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0
 

@@ -53,7 +53,8 @@ def partition_rows(arch, chosen, variants, timed=False, extra=None):
     """Per label of ``variants`` (label -> ``HyperGANClassifier`` keyword arguments), and
     for the 5-member deep ensemble, one row of :data:`KEYS` per partition of ``chosen``
     (with the fit seconds if ``timed``; NaN for the ensemble), for :func:`print_means`.
-    ``extra(model)``: more columns of each fitted classifier's rows."""
+    ``extra(model)``: more columns for the rows of each ``HyperGANClassifier`` (not the
+    ensemble's)."""
     rows = {**{label: [] for label in variants}, "deep_ensemble": []}
     for p in chosen:
         data = load_partition(p)

@@ -57,7 +57,9 @@ def paired_se(own, reference, key):
     >>> paired_se([{"a": 1.0}, {"a": 3.0}], [{"a": 0.0}, {"a": 0.0}], "a")
     1.0
     """
-    diff = np.array([a[key] - b[key] for a, b in zip(own, reference, strict=True)])
+    if len(own) != len(reference):
+        raise ValueError(f"{len(own)} records against {len(reference)}: not paired")
+    diff = np.array([a[key] - b[key] for a, b in zip(own, reference)])
     return float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
 
 
