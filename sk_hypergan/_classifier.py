@@ -317,11 +317,6 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
     # calibration issue's checks, 0.05 8; user guide, "label_smoothing").
     _auto_label_smoothing_few = 0.02
     _few_held_out_rows = 50
-    # "classes": label smoothing spreads its mass by the classes' frequencies
-    # in the fit (Szegedy et al. 2016, Sec. 7), which on imbalanced classes
-    # lowered the held-out log loss against the even spread ("uniform";
-    # benchmarks/selection/smoothing_prior.py, user guide "label_smoothing").
-    _smoothing_prior = "classes"
     # Holding rows out below the regressor's 200 rows, for the temperatures,
     # lowered the log loss of small data at an equal or better accuracy (CV
     # seeds 100-103 of wine, 142 training rows, and 100-102 of iris, 120);
@@ -351,10 +346,12 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
 
     def _smoothing_prior_of(self, y, sample_weight, n_classes):
         """The classes' (weighted) frequencies in ``y``, over which label smoothing
-        spreads its mass; None (evenly) where ``_smoothing_prior`` says so or no
-        row weighs anything."""
+        spreads its mass; None (evenly) where no row weighs anything."""
+        # By the classes' frequencies (Szegedy et al. 2016, Sec. 7): on imbalanced
+        # classes this lowered the held-out log loss against the even spread
+        # (benchmarks/selection/smoothing_prior.py, user guide "label_smoothing").
         counts = np.bincount(y, weights=sample_weight, minlength=n_classes)
-        if self._smoothing_prior == "uniform" or counts.sum() <= 0:
+        if counts.sum() <= 0:
             return None
         return torch.as_tensor(counts / counts.sum(), dtype=torch.float32)
 

@@ -54,6 +54,11 @@ def label(beta):
     return f"beta {beta:g}"
 
 
+def hypergan(beta, seed):
+    """The classifier with diversity weight ``beta`` in the calibration protocol's pipeline."""
+    return make_pipeline(StandardScaler(), HyperGANClassifier(beta=beta, random_state=seed))
+
+
 def ood_checks(rows, betas):
     """Per weight, the OOD goals met (``suites._goals``): AUROC and accuracy."""
     ens = rows["deep_ensemble"]
@@ -109,20 +114,15 @@ def main(argv=None):
     def make(method, seed):
         if method in PEERS:
             return make_peer(method, seed)
-        return make_pipeline(StandardScaler(),
-                             HyperGANClassifier(beta=by_label[method], random_state=seed))
+        return hypergan(by_label[method], seed)
 
     for name in [s for s in args.sets if s in CV_SETS]:
         rows = cv_rows(name, [*by_label, *PEERS], args.seeds, make=make)
         print_means(f"{name} (CV seeds {args.seeds}; mean over folds)", rows, 16, ".4f")
         count(calibration_checks(renamed(rows), args.betas, "single", "deep_ensemble"), name)
     if "credit" in args.sets:
-        makers = {
-            **{label(b): lambda split, n, b=b: make_pipeline(
-                StandardScaler(), HyperGANClassifier(beta=b, random_state=split))
-               for b in args.betas},
-            **CREDIT_PEERS,
-        }
+        makers = {**{label(b): lambda split, n, b=b: hypergan(b, split) for b in args.betas},
+                  **CREDIT_PEERS}
         rows = credit_rows(makers)
         print_means("credit default (validation rows; mean)", rows, 26, ".5f")
         count(calibration_checks(rows, args.betas, "single_network",

@@ -39,9 +39,11 @@ from suites.calibration import make_method  # noqa: E402
 
 
 class EvenSmoothing(HyperGANClassifier):
-    """The classifier with the smoothed mass spread evenly, as before."""
+    """The classifier with the smoothed mass spread evenly, as before (no prior: the
+    loss falls back to torch's even label smoothing)."""
 
-    _smoothing_prior = "uniform"
+    def _smoothing_prior_of(self, y, sample_weight, n_classes):
+        return None
 
 
 SPREADS = {"by class frequency (default)": HyperGANClassifier, "even": EvenSmoothing}

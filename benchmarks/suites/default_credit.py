@@ -61,13 +61,12 @@ def run(opts):
             records[m].append(record)
             log(f"[default_credit] split {split} {m}: AP {record['average_precision']:.3f} "
                 f"log loss {record['log_loss']:.4f} fit {fit_s:.1f}s")
-    summaries = {m: summarize(r, METRICS) for m, r in records.items()}
     return {
         "benchmark": NAME,
         "config": {"splits": list(splits), "methods": list(methods), "quick": opts.quick,
                    "positive_rate": float(y.mean()), "n_rows": int(len(y))},
         "methods": {m: registry.REGISTRY[m].spec for m in methods},
-        "results": summaries,
+        "results": {m: summarize(r, METRICS) for m, r in records.items()},
         "goals": goals(records),
     }
 
