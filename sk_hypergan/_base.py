@@ -181,6 +181,7 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "weight_averaging": [Interval(Real, 0, 1, closed="left"), None],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -212,6 +213,7 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
         batch_size="auto",
         lr="auto",
         weight_decay=0.0,
+        weight_averaging=0.99,
         early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=20,
@@ -239,6 +241,7 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.weight_averaging = weight_averaging
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -491,6 +494,7 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
             "n_networks": int(self._resolved("n_networks")),
             "beta": self.beta,
             "mixup_diversity": float(self._resolved("mixup_diversity")),
+            "weight_averaging": self.weight_averaging,
             "batch_size": self._batch_size(n_samples),
             "verbose": self.verbose,
         }

@@ -4,6 +4,8 @@
 parameters are NaN or infinite: a diverging fit is stopped and rolled back to
 the last state known to be finite (with a :class:`DivergenceWarning`), or, if
 no such state exists, fails with a :class:`TrainingDivergedError`.
+:class:`WeightAveraging` keeps an exponential moving average of the
+hypernetwork's weights and makes it the model outside the training steps.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
-__all__ = ["DivergenceGuard", "DivergenceWarning", "TrainingDivergedError"]
+__all__ = ["DivergenceGuard", "DivergenceWarning", "TrainingDivergedError", "WeightAveraging"]
 
 _ADVICE = (
     "Lower the learning rate (lr={lr!r}), or scale X (and y), e.g. with "
@@ -169,3 +171,71 @@ class DivergenceGuard(Callback):
             )
         finally:
             self._reset()
+
+
+class WeightAveraging(Callback):
+    """Exponential moving average of the hypernetwork's weights (``net.weight_averaging``).
+
+    Polyak averaging (Polyak & Juditsky 1992) of the mixer's and generators'
+    parameters along the optimiser's path, as an exponential moving average
+    with decay ``d_t = min(d, (1 + t) / (10 + t))`` after ``t`` steps (the
+    warm-up of TensorFlow's ``ExponentialMovingAverage``: while the path is
+    short, recent steps weigh more). Between training steps the module holds
+    the average, so everything that looks at the model -- the held-out loss
+    of each epoch, early stopping's copy of the best epoch, the divergence
+    guard's snapshots, the calibration and the predictions -- sees it. Each
+    training step swaps the optimiser's own (raw) weights in, lets Adam step
+    them, and folds them into the average. ``net.weight_averaging`` None
+    (the default) does nothing.
+
+    Each training call (``fit``, a warm start, each ``partial_fit``) starts
+    its average afresh from the weights it starts from, and the raw weights
+    are dropped at its end, so a pickled model carries only the average.
+    """
+
+    def initialize(self):
+        self._reset()
+        return self
+
+    def _reset(self):
+        self.raw_ = None  # the optimiser's weights, while training
+        self.average_ = None  # the average, while training
+        self.stepping_ = False  # between a training step's begin and end
+        self.steps_ = 0
+
+    @staticmethod
+    def _weights(net):
+        return [p.data for p in net.module_.parameters()]
+
+    def on_train_begin(self, net, **kwargs):
+        self._reset()
+        if getattr(net, "weight_averaging", None) is not None:
+            weights = self._weights(net)
+            self.raw_ = [w.clone() for w in weights]
+            self.average_ = [w.clone() for w in weights]
+
+    def on_batch_begin(self, net, training=None, **kwargs):
+        if training and self.raw_ is not None:
+            weights = self._weights(net)
+            # The module may have been changed between steps (a rollback,
+            # a callback): what it holds is the average.
+            torch._foreach_copy_(self.average_, weights)
+            torch._foreach_copy_(weights, self.raw_)
+            self.stepping_ = True
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        if not (training and self.stepping_):
+            return
+        weights = self._weights(net)
+        torch._foreach_copy_(self.raw_, weights)
+        self.steps_ += 1
+        t = self.steps_
+        decay = min(net.weight_averaging, (1 + t) / (10 + t))
+        torch._foreach_lerp_(self.average_, self.raw_, 1 - decay)
+        torch._foreach_copy_(weights, self.average_)
+        self.stepping_ = False
+
+    def on_train_end(self, net, **kwargs):
+        if self.stepping_:  # interrupted inside a step: the model is the average
+            torch._foreach_copy_(self._weights(net), self.average_)
+        self._reset()

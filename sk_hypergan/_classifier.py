@@ -28,7 +28,15 @@ def _entropy(p):
 
 
 #: Words that differ inside the shared entries (``_docstrings.SHARED``).
-_PHRASES = {"disagreement": "the mutual information (epistemic entropy)"}
+_PHRASES = {
+    "disagreement": "the mutual information (epistemic entropy)",
+    "weight_averaging_default": "None",
+    "weight_averaging_choice": """Off by default: on the classifier's selection
+    data 0.99 raised the OOD AUROC of both targets and lowered the log loss
+    on digits and the credit-default rows, but raised it on breast_cancer
+    and wine, and met fewer of the calibration checks (user guide,
+    "Weight averaging").""",
+}
 #: The classifier's own parameter documentation (the rest: ``_docstrings.SHARED``).
 _PARAMETERS = dict(
     batch_size="""\
@@ -195,6 +203,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         batch_size="auto",
         lr="auto",
         weight_decay=0.0,
+        weight_averaging=None,
         early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=20,
@@ -225,6 +234,7 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            weight_averaging=weight_averaging,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
@@ -384,7 +394,8 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         is resolved from the first batch's size.
 
         Later calls use the current ``n_networks``, ``beta``,
-        ``mixup_diversity``, ``weight_decay``, an integer ``batch_size``,
+        ``mixup_diversity``, ``weight_decay``, ``weight_averaging`` (each
+        call averages over its own steps), an integer ``batch_size``,
         ``verbose`` and ``label_smoothing`` ("auto": the value of the fit they
         continue), and go on at the optimizer's learning rate; a parameter
         the networks were built from (see ``warm_start``) cannot change, a

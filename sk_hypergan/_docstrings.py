@@ -84,6 +84,17 @@ max_epochs : int, default=200
 weight_decay : float, default=0.0
     Adam weight decay of the mixer and generators.
 """,
+    "weight_averaging": """\
+weight_averaging : float in [0, 1) or None, default={weight_averaging_default}
+    Keep an exponential moving average of the mixer's and generators'
+    weights with this decay, and use it as the model (Polyak averaging;
+    the decay after ``t`` steps is ``min(weight_averaging, (1 + t) / (10 +
+    t))``, so short fits average over their latter part). The held-out
+    loss, early stopping's best epoch, the calibration and the predictions
+    all see the average; Adam steps the raw weights. Each training call
+    starts a new average from the weights it starts from. None trains
+    without one. {weight_averaging_choice}
+""",
     "early_stopping": None,  # per estimator
     "validation_fraction": """\
 validation_fraction : float, default=0.1
@@ -127,9 +138,9 @@ verbose : int, default=0
     "warm_start": """\
 warm_start : bool, default=False
     If True, ``fit`` continues training the existing networks, with the
-    current ``max_epochs``, ``lr``, ``weight_decay``, ``n_networks``,
-    ``beta``, ``mixup_diversity``, ``batch_size`` and ``verbose`` (and the
-    classifier's ``label_smoothing``).
+    current ``max_epochs``, ``lr``, ``weight_decay``, ``weight_averaging``,
+    ``n_networks``, ``beta``, ``mixup_diversity``, ``batch_size`` and
+    ``verbose`` (and the classifier's ``label_smoothing``).
     Parameters the networks were built from (``target``, the noise, code
     and hidden sizes, ``use_mixer``, ``regularizer``, the early-stopping
     settings, ``callbacks``, ``device``) cannot change then: a

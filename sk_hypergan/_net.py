@@ -22,7 +22,7 @@ from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 from torch.utils.data import DataLoader, Subset, default_collate
 
-from ._callbacks import DivergenceGuard
+from ._callbacks import DivergenceGuard, WeightAveraging
 from ._core.regularizers import REGULARIZERS
 
 __all__ = ["HyperGANNet"]
@@ -321,6 +321,7 @@ class HyperGANNet(NeuralNet):
         regularizer_interval=1,
         scale_lr_by_fan_in=False,
         mixup_diversity=0.0,
+        weight_averaging=None,
         **kwargs,
     ):
         kwargs.setdefault("dataset", _BatchDataset)
@@ -337,6 +338,7 @@ class HyperGANNet(NeuralNet):
         self.regularizer_interval = regularizer_interval
         self.scale_lr_by_fan_in = scale_lr_by_fan_in
         self.mixup_diversity = mixup_diversity
+        self.weight_averaging = weight_averaging
 
     @property
     def _default_callbacks(self):
@@ -347,6 +349,9 @@ class HyperGANNet(NeuralNet):
             (name, PassthroughScoring(name=name, on_train=True))
             for name in ("train_data_loss", "train_regularizer_loss")
         ]
+        # Before the guard: a step's weights are folded into the average
+        # before the guard looks at its loss, so a rollback undoes both.
+        extra.append(("weight_averaging", WeightAveraging()))
         # NaN/inf loss -> stop and roll back to the last finite state.
         extra.append(("divergence_guard", DivergenceGuard()))
         if self.verbose >= 2:

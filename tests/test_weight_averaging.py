@@ -1,0 +1,104 @@
+"""``weight_averaging``: the model is the moving average of the optimiser's weights."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+from test_reliability import X20, Y_CLF, Y_REG, PoisonAtEpoch
+
+from sk_hypergan import DivergenceWarning, HyperGANClassifier, HyperGANRegressor
+
+from conftest import FAST, TINY
+
+ESTIMATORS = {"reg": (HyperGANRegressor, Y_REG), "clf": (HyperGANClassifier, Y_CLF)}
+
+
+class RecordWeights(Callback):
+    """Test helper: the module's weights when training starts, and after every
+    training step the optimiser's (raw) weights and the module's."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.start = [p.detach().clone() for p in net.module_.parameters()]
+        self.raw, self.held = [], []
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        if training:
+            averaging = dict(net.callbacks_)["weight_averaging"]
+            self.raw.append([w.clone() for w in averaging.raw_])
+            self.held.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+def _proba_or_mean(est, X):
+    return est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
+
+
+def test_defaults_average_the_regressor_only():
+    assert HyperGANRegressor().weight_averaging == 0.99
+    assert HyperGANClassifier().weight_averaging is None
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_decay_zero_is_training_without_an_average(kind):
+    Est, y = ESTIMATORS[kind]
+    plain = Est(**{**TINY, "max_epochs": 4}, weight_averaging=None).fit(X20, y)
+    averaged = Est(**{**TINY, "max_epochs": 4}, weight_averaging=0.0).fit(X20, y)
+    np.testing.assert_array_equal(_proba_or_mean(plain, X20), _proba_or_mean(averaged, X20))
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_the_module_holds_the_moving_average_of_the_raw_weights(kind):
+    Est, y = ESTIMATORS[kind]
+    decay = 0.8
+    est = Est(**{**TINY, "max_epochs": 3, "batch_size": 5}, weight_averaging=decay,
+              early_stopping=False, callbacks=[("record", RecordWeights())])
+    est.fit(X20, y)
+    recorder = dict(est.net_.callbacks_)["record"]  # the estimator fits a copy
+    assert len(recorder.raw) == 12  # 3 epochs x 4 batches
+    average = recorder.start
+    for t, (raw, held) in enumerate(zip(recorder.raw, recorder.held), start=1):
+        d = min(decay, (1 + t) / (10 + t))
+        average = [d * a + (1 - d) * r for a, r in zip(average, raw)]
+        for a, h in zip(average, held):
+            torch.testing.assert_close(h, a)
+    # The raw weights moved away from the average, and the fitted model is the average.
+    assert any(not torch.equal(r, a) for r, a in zip(recorder.raw[-1], average))
+    for p, a in zip(est.net_.module_.parameters(), average):
+        torch.testing.assert_close(p.detach(), a)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_averaged_fit_learns_and_drops_its_copies(classification_data):
+    X, y = classification_data
+    clf = HyperGANClassifier(**FAST, weight_averaging=0.99).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    averaging = dict(clf.net_.callbacks_)["weight_averaging"]
+    assert averaging.raw_ is None and averaging.average_ is None
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_warm_start_and_partial_fit_take_the_current_decay(kind):
+    Est, y = ESTIMATORS[kind]
+    est = Est(**TINY, warm_start=True, weight_averaging=None).fit(X20, y)
+    assert est.net_.weight_averaging is None
+    est.set_params(weight_averaging=0.9).fit(X20, y)
+    assert est.net_.weight_averaging == 0.9
+    est.set_params(weight_averaging=0.5).partial_fit(X20, y)
+    assert est.net_.weight_averaging == 0.5
+    assert np.isfinite(_proba_or_mean(est, X20)).all()
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_divergence_with_an_average_restores_a_finite_state(kind):
+    Est, y = ESTIMATORS[kind]
+    est = Est(**{**TINY, "max_epochs": 5}, weight_averaging=0.9, callbacks=[PoisonAtEpoch(3)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.warns(DivergenceWarning, match="end of epoch 2"):
+            est.fit(X20, y)
+    assert all(torch.isfinite(p).all() for p in est.net_.module_.parameters())
+    assert np.isfinite(_proba_or_mean(est, X20)).all()
