@@ -549,7 +549,10 @@ class BaseHyperGAN(BaseEstimator, metaclass=ABCMeta):
                     n_outputs, criterion, device, y_enc, weights, early_stopping=stop
                 )
                 self._built_from = {name: _signature(getattr(self, name)) for name in _BUILD_PARAMS}
-                net.fit(X32, y_enc, epochs=n_epochs)
+                if streaming:  # skorch's fit is initialize + partial_fit
+                    net.initialize().partial_fit_stream(X32, y_enc, n_epochs)
+                else:
+                    net.fit(X32, y_enc, epochs=n_epochs)
             elif streaming:
                 net = self._warm_net(len(y), streaming=True)
                 net.partial_fit_stream(X32, y_enc, n_epochs)

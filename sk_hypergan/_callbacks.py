@@ -186,11 +186,14 @@ class WeightAveraging(Callback):
     guard's snapshots, the calibration and the predictions -- sees it. Each
     training step swaps the optimiser's own (raw) weights in, lets Adam step
     them, and folds them into the average. ``net.weight_averaging`` None
-    (the default) does nothing.
+    (the default) does nothing. The training loss in the history is that of
+    the raw weights (the step's), the held-out loss that of the average.
 
-    Each training call (``fit``, a warm start, each ``partial_fit``) starts
-    its average afresh from the weights it starts from, and the raw weights
-    are dropped at its end, so a pickled model carries only the average.
+    Each training call (``fit``, a warm start) starts its average afresh
+    from the weights it starts from, and the raw weights are dropped at its
+    end, so a pickled model carries only the average. A callback that edits
+    the weights between steps edits the average: the raw weights the next
+    step takes do not see it.
     """
 
     def initialize(self):
@@ -217,11 +220,10 @@ class WeightAveraging(Callback):
     def on_batch_begin(self, net, training=None, **kwargs):
         if training and self.raw_ is not None:
             weights = self._weights(net)
-            # The module may have been changed between steps (a rollback,
-            # a callback): what it holds is the average.
+            self.stepping_ = True  # first: an interrupt from here on restores the average
+            # What the module holds is the average, edits since the last step included.
             torch._foreach_copy_(self.average_, weights)
             torch._foreach_copy_(weights, self.raw_)
-            self.stepping_ = True
 
     def on_batch_end(self, net, training=None, **kwargs):
         if not (training and self.stepping_):
@@ -239,3 +241,10 @@ class WeightAveraging(Callback):
         if self.stepping_:  # interrupted inside a step: the model is the average
             torch._foreach_copy_(self._weights(net), self.average_)
         self._reset()
+
+    def __getstate__(self):
+        # A net pickled while training (skorch's Checkpoint) keeps the
+        # average in its module; the copies would only double its size.
+        state = self.__dict__.copy()
+        state.update(raw_=None, average_=None, stepping_=False)
+        return state

@@ -35,7 +35,7 @@ _PHRASES = {
     data 0.99 raised the OOD AUROC of both targets and lowered the log loss
     on digits and the credit-default rows, but raised it on breast_cancer
     and wine, and met fewer of the calibration checks (user guide,
-    "Weight averaging").""",
+    ``weight_averaging``).""",
 }
 #: The classifier's own parameter documentation (the rest: ``_docstrings.SHARED``).
 _PARAMETERS = dict(
@@ -394,12 +394,12 @@ class HyperGANClassifier(ClassifierMixin, BaseHyperGAN):
         is resolved from the first batch's size.
 
         Later calls use the current ``n_networks``, ``beta``,
-        ``mixup_diversity``, ``weight_decay``, ``weight_averaging`` (each
-        call averages over its own steps), an integer ``batch_size``,
+        ``mixup_diversity``, ``weight_decay``, an integer ``batch_size``,
         ``verbose`` and ``label_smoothing`` ("auto": the value of the fit they
         continue), and go on at the optimizer's learning rate; a parameter
         the networks were built from (see ``warm_start``) cannot change, a
-        ``ValueError`` says which did.
+        ``ValueError`` says which did. No call keeps a weight average
+        (``weight_averaging``): the stream steps the model's weights.
 
         Parameters
         ----------

@@ -91,9 +91,10 @@ weight_averaging : float in [0, 1) or None, default={weight_averaging_default}
     the decay after ``t`` steps is ``min(weight_averaging, (1 + t) / (10 +
     t))``, so short fits average over their latter part). The held-out
     loss, early stopping's best epoch, the calibration and the predictions
-    all see the average; Adam steps the raw weights. Each training call
-    starts a new average from the weights it starts from. None trains
-    without one. {weight_averaging_choice}
+    all see the average; Adam steps the raw weights. Each ``fit`` (a warm
+    one too) starts a new average from the weights it starts from;
+    ``partial_fit`` steps the model's weights without one (its calls are
+    single epochs). None trains without one. {weight_averaging_choice}
 """,
     "early_stopping": None,  # per estimator
     "validation_fraction": """\

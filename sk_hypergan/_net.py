@@ -32,6 +32,10 @@ __all__ = ["HyperGANNet"]
 EARLY_STOPPING = "early_stopping"
 LR_SCHEDULER = "lr_scheduler"
 VALIDATION_CALLBACKS = (EARLY_STOPPING, LR_SCHEDULER)
+#: The weight average (``weight_averaging``), also off while streaming: a
+#: stream's calls are single epochs, and an average restarted at every call
+#: would only shorten its steps.
+WEIGHT_AVERAGING = "weight_averaging"
 
 
 class _Batch(tuple):
@@ -303,6 +307,10 @@ class HyperGANNet(NeuralNet):
         criterion's ``disagreement`` of the networks on
         :func:`_diversity_inputs` (mixup and feature-shuffled rows of the
         batch) is subtracted from the loss. 0 turns it off (and costs nothing).
+    weight_averaging : float or None, default=None
+        Decay of the moving average of the hypernetwork's weights that the
+        module holds between training steps
+        (:class:`~sk_hypergan._callbacks.WeightAveraging`); None: no average.
     """
 
     #: Networks (fixed noise) that score the validation rows each epoch.
@@ -351,7 +359,7 @@ class HyperGANNet(NeuralNet):
         ]
         # Before the guard: a step's weights are folded into the average
         # before the guard looks at its loss, so a rollback undoes both.
-        extra.append(("weight_averaging", WeightAveraging()))
+        extra.append((WEIGHT_AVERAGING, WeightAveraging()))
         # NaN/inf loss -> stop and roll back to the last finite state.
         extra.append(("divergence_guard", DivergenceGuard()))
         if self.verbose >= 2:
@@ -433,12 +441,15 @@ class HyperGANNet(NeuralNet):
         its learning rate on them, which a stream of batches must not: the
         split and the callbacks that use it (``VALIDATION_CALLBACKS``) are
         switched off for this call and restored after (set directly:
-        ``set_params`` would re-initialise the callbacks).
+        ``set_params`` would re-initialise the callbacks), and so is the
+        weight average (``WEIGHT_AVERAGING``): the stream steps the model's
+        weights themselves.
         """
         split = self.train_split  # type: ignore[has-type]  # (skorch sets them dynamically)
         callbacks = self.callbacks_  # type: ignore[has-type]
         self.train_split = None
-        self.callbacks_ = [(name, cb) for name, cb in callbacks if name not in VALIDATION_CALLBACKS]
+        off = (*VALIDATION_CALLBACKS, WEIGHT_AVERAGING)
+        self.callbacks_ = [(name, cb) for name, cb in callbacks if name not in off]
         try:
             self.partial_fit(X, y, epochs=epochs)
         finally:

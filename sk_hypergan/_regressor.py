@@ -58,7 +58,7 @@ _PHRASES = {
     "weight_averaging_choice": """0.99 was chosen on UCI splits set aside for
     selection (14-17, by a rule fixed before they ran): it lowered the
     mean test NLL on 6 of the 7 data sets, all but wine (user guide,
-    "Weight averaging").""",
+    ``weight_averaging``).""",
 }
 #: The regressor's own parameter documentation (the rest: ``_docstrings.SHARED``).
 _PARAMETERS = dict(
@@ -488,11 +488,11 @@ class HyperGANRegressor(RegressorMixin, BaseHyperGAN):
         scale, or scale ``y`` yourself.
 
         Later calls use the current ``n_networks``, ``beta``,
-        ``mixup_diversity``, ``weight_decay``, ``weight_averaging`` (each
-        call averages over its own steps), an integer ``batch_size`` and
+        ``mixup_diversity``, ``weight_decay``, an integer ``batch_size`` and
         ``verbose``, and go on at the optimizer's learning rate; a parameter
         the networks were built from (see ``warm_start``) cannot change, a
-        ``ValueError`` says which did.
+        ``ValueError`` says which did. No call keeps a weight average
+        (``weight_averaging``): the stream steps the model's weights.
 
         Parameters
         ----------

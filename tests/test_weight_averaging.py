@@ -22,13 +22,27 @@ class RecordWeights(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.start = [p.detach().clone() for p in net.module_.parameters()]
-        self.raw, self.held = [], []
+        self.raw, self.held, self.stepped = [], [], []
+
+    def on_batch_begin(self, net, training=None, **kwargs):
+        if training:  # what the step starts from (after WeightAveraging's swap)
+            self.stepped.append([p.detach().clone() for p in net.module_.parameters()])
 
     def on_batch_end(self, net, training=None, **kwargs):
         if training:
             averaging = dict(net.callbacks_)["weight_averaging"]
             self.raw.append([w.clone() for w in averaging.raw_])
             self.held.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+class RecordAtEpochEnd(Callback):
+    """Test helper: the module's weights at the end of every epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.weights = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights.append([p.detach().clone() for p in net.module_.parameters()])
 
 
 def _proba_or_mean(est, X):
@@ -57,6 +71,10 @@ def test_the_module_holds_the_moving_average_of_the_raw_weights(kind):
     est.fit(X20, y)
     recorder = dict(est.net_.callbacks_)["record"]  # the estimator fits a copy
     assert len(recorder.raw) == 12  # 3 epochs x 4 batches
+    # Adam steps the raw weights: each step starts where the previous one ended.
+    for before, after in zip(recorder.stepped, [recorder.start, *recorder.raw]):
+        for b, a in zip(before, after):
+            torch.testing.assert_close(b, a)
     average = recorder.start
     for t, (raw, held) in enumerate(zip(recorder.raw, recorder.held), start=1):
         d = min(decay, (1 + t) / (10 + t))
@@ -81,15 +99,43 @@ def test_averaged_fit_learns_and_drops_its_copies(classification_data):
 
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
-def test_warm_start_and_partial_fit_take_the_current_decay(kind):
+def test_a_warm_start_averages_with_the_current_decay(kind):
     Est, y = ESTIMATORS[kind]
-    est = Est(**TINY, warm_start=True, weight_averaging=None).fit(X20, y)
-    assert est.net_.weight_averaging is None
-    est.set_params(weight_averaging=0.9).fit(X20, y)
-    assert est.net_.weight_averaging == 0.9
-    est.set_params(weight_averaging=0.5).partial_fit(X20, y)
-    assert est.net_.weight_averaging == 0.5
-    assert np.isfinite(_proba_or_mean(est, X20)).all()
+    params = {**TINY, "batch_size": 5, "early_stopping": False, "warm_start": True}
+    cold, warm = (Est(**params, weight_averaging=None).fit(X20, y) for _ in range(2))
+    np.testing.assert_array_equal(_proba_or_mean(cold, X20), _proba_or_mean(warm, X20))
+    cold.fit(X20, y)  # the same continuation, without and with an average
+    warm.set_params(weight_averaging=0.9).fit(X20, y)
+    assert warm.net_.weight_averaging == 0.9
+    assert not np.array_equal(_proba_or_mean(warm, X20), _proba_or_mean(cold, X20))
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_partial_fit_steps_the_weights_without_an_average(kind):
+    Est, y = ESTIMATORS[kind]
+    kwargs = {"classes": [0, 1]} if kind == "clf" else {}
+    plain, averaged = (Est(**TINY, weight_averaging=w) for w in (None, 0.9))
+    for _ in range(3):
+        plain.partial_fit(X20, y, **kwargs)
+        averaged.partial_fit(X20, y, **kwargs)
+    np.testing.assert_array_equal(_proba_or_mean(plain, X20), _proba_or_mean(averaged, X20))
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_early_stopping_keeps_the_average_of_the_best_epoch(kind):
+    Est, y = ESTIMATORS[kind]
+    rng = np.random.RandomState(1)
+    X = rng.randn(200, 3)
+    # Labels unrelated to X: the held-out loss soon stops improving.
+    y = rng.randn(200) if kind == "reg" else rng.randint(2, size=200)
+    est = Est(**{**TINY, "max_epochs": 30}, early_stopping=True, n_iter_no_change=3,
+              weight_averaging=0.9, callbacks=[("at_epoch_end", RecordAtEpochEnd())])
+    est.fit(X, y)
+    best = [i for i, b in enumerate(est.history_[:, "valid_loss_best"]) if b][-1]
+    assert best < len(est.history_) - 1  # it stopped after the best epoch
+    held = dict(est.net_.callbacks_)["at_epoch_end"].weights[best]
+    for p, h in zip(est.net_.module_.parameters(), held):
+        torch.testing.assert_close(p.detach(), h)
 
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
