@@ -201,50 +201,50 @@ class WeightAveraging(Callback):
         return self
 
     def _reset(self):
+        self.params_ = None  # the module's parameters, while training
         self.raw_ = None  # the optimiser's weights, while training
-        self.average_ = None  # the average, while training
+        self.average_ = None  # the average's tensors, while a step runs
         self.stepping_ = False  # between a training step's begin and end
         self.steps_ = 0
 
-    @staticmethod
-    def _weights(net):
-        return [p.data for p in net.module_.parameters()]
+    def _point(self, tensors):
+        # Swapping what the parameters point to, not copying values: each
+        # step then costs one averaging kernel, not four copies as well.
+        for p, t in zip(self.params_, tensors):
+            p.data = t
 
     def on_train_begin(self, net, **kwargs):
         self._reset()
         if getattr(net, "weight_averaging", None) is not None:
-            weights = self._weights(net)
-            self.raw_ = [w.clone() for w in weights]
-            self.average_ = [w.clone() for w in weights]
+            # Listed once: walking the module's parameters costs more than the average.
+            self.params_ = list(net.module_.parameters())
+            self.raw_ = [p.detach().clone() for p in self.params_]
 
     def on_batch_begin(self, net, training=None, **kwargs):
         if training and self.raw_ is not None:
-            weights = self._weights(net)
-            self.stepping_ = True  # first: an interrupt from here on restores the average
             # What the module holds is the average, edits since the last step included.
-            torch._foreach_copy_(self.average_, weights)
-            torch._foreach_copy_(weights, self.raw_)
+            self.average_ = [p.data for p in self.params_]
+            self.stepping_ = True  # from here on, an interrupt restores the average
+            self._point(self.raw_)  # Adam steps these in place
 
     def on_batch_end(self, net, training=None, **kwargs):
         if not (training and self.stepping_):
             return
-        weights = self._weights(net)
-        torch._foreach_copy_(self.raw_, weights)
         self.steps_ += 1
         t = self.steps_
         decay = min(net.weight_averaging, (1 + t) / (10 + t))
         torch._foreach_lerp_(self.average_, self.raw_, 1 - decay)
-        torch._foreach_copy_(weights, self.average_)
+        self._point(self.average_)
         self.stepping_ = False
 
     def on_train_end(self, net, **kwargs):
         if self.stepping_:  # interrupted inside a step: the model is the average
-            torch._foreach_copy_(self._weights(net), self.average_)
+            self._point(self.average_)
         self._reset()
 
     def __getstate__(self):
         # A net pickled while training (skorch's Checkpoint) keeps the
         # average in its module; the copies would only double its size.
         state = self.__dict__.copy()
-        state.update(raw_=None, average_=None, stepping_=False)
+        state.update(params_=None, raw_=None, average_=None, stepping_=False)
         return state
