@@ -203,8 +203,7 @@ class WeightAveraging(Callback):
     def _reset(self):
         self.params_ = None  # the module's parameters, while training
         self.raw_ = None  # the optimiser's weights, while training
-        self.average_ = None  # the average's tensors, while a step runs
-        self.stepping_ = False  # between a training step's begin and end
+        self.average_ = None  # the average's tensors, while a step runs (else None)
         self.steps_ = 0
 
     def _point(self, tensors):
@@ -222,23 +221,23 @@ class WeightAveraging(Callback):
 
     def on_batch_begin(self, net, training=None, **kwargs):
         if training and self.raw_ is not None:
-            # What the module holds is the average, edits since the last step included.
+            # What the module holds is the average, edits since the last step
+            # included; set before the swap, so an interrupt restores it.
             self.average_ = [p.data for p in self.params_]
-            self.stepping_ = True  # from here on, an interrupt restores the average
             self._point(self.raw_)  # Adam steps these in place
 
     def on_batch_end(self, net, training=None, **kwargs):
-        if not (training and self.stepping_):
+        if not training or self.average_ is None:
             return
         self.steps_ += 1
         t = self.steps_
         decay = min(net.weight_averaging, (1 + t) / (10 + t))
         torch._foreach_lerp_(self.average_, self.raw_, 1 - decay)
         self._point(self.average_)
-        self.stepping_ = False
+        self.average_ = None
 
     def on_train_end(self, net, **kwargs):
-        if self.stepping_:  # interrupted inside a step: the model is the average
+        if self.average_ is not None:  # interrupted inside a step: the model is the average
             self._point(self.average_)
         self._reset()
 
@@ -246,5 +245,5 @@ class WeightAveraging(Callback):
         # A net pickled while training (skorch's Checkpoint) keeps the
         # average in its module; the copies would only double its size.
         state = self.__dict__.copy()
-        state.update(params_=None, raw_=None, average_=None, stepping_=False)
+        state.update(params_=None, raw_=None, average_=None)
         return state
