@@ -7,13 +7,18 @@ import numpy as np
 import pytest
 import torch
 from skorch.callbacks import Callback
-from test_reliability import X20, Y_CLF, Y_REG, PoisonAtEpoch
+from test_reliability import ESTIMATORS, X20, Y_CLF, Y_REG, PoisonAtEpoch, check_predictions
 
 from sk_hypergan import DivergenceWarning, HyperGANClassifier, HyperGANRegressor
 
 from conftest import FAST, TINY
 
-ESTIMATORS = {"reg": (HyperGANRegressor, Y_REG), "clf": (HyperGANClassifier, Y_CLF)}
+Y = {"reg": Y_REG, "clf": Y_CLF}
+
+
+def _weights(net):
+    """Copies of the module's parameters as they are now."""
+    return [p.detach().clone() for p in net.module_.parameters()]
 
 
 class RecordWeights(Callback):
@@ -21,18 +26,18 @@ class RecordWeights(Callback):
     training step the optimiser's (raw) weights and the module's."""
 
     def on_train_begin(self, net, **kwargs):
-        self.start = [p.detach().clone() for p in net.module_.parameters()]
+        self.start = _weights(net)
         self.raw, self.held, self.stepped = [], [], []
 
     def on_batch_begin(self, net, training=None, **kwargs):
         if training:  # what the step starts from (after WeightAveraging's swap)
-            self.stepped.append([p.detach().clone() for p in net.module_.parameters()])
+            self.stepped.append(_weights(net))
 
     def on_batch_end(self, net, training=None, **kwargs):
         if training:
             averaging = dict(net.callbacks_)["weight_averaging"]
             self.raw.append([w.clone() for w in averaging.raw_])
-            self.held.append([p.detach().clone() for p in net.module_.parameters()])
+            self.held.append(_weights(net))
 
 
 class RecordAtEpochEnd(Callback):
@@ -42,7 +47,7 @@ class RecordAtEpochEnd(Callback):
         self.weights = []
 
     def on_epoch_end(self, net, **kwargs):
-        self.weights.append([p.detach().clone() for p in net.module_.parameters()])
+        self.weights.append(_weights(net))
 
 
 def _proba_or_mean(est, X):
@@ -56,7 +61,7 @@ def test_defaults_average_the_regressor_only():
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
 def test_decay_zero_is_training_without_an_average(kind):
-    Est, y = ESTIMATORS[kind]
+    Est, y = ESTIMATORS[kind], Y[kind]
     plain = Est(**{**TINY, "max_epochs": 4}, weight_averaging=None).fit(X20, y)
     averaged = Est(**{**TINY, "max_epochs": 4}, weight_averaging=0.0).fit(X20, y)
     np.testing.assert_array_equal(_proba_or_mean(plain, X20), _proba_or_mean(averaged, X20))
@@ -64,7 +69,7 @@ def test_decay_zero_is_training_without_an_average(kind):
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
 def test_the_module_holds_the_moving_average_of_the_raw_weights(kind):
-    Est, y = ESTIMATORS[kind]
+    Est, y = ESTIMATORS[kind], Y[kind]
     decay = 0.8
     est = Est(**{**TINY, "max_epochs": 3, "batch_size": 5}, weight_averaging=decay,
               early_stopping=False, callbacks=[("record", RecordWeights())])
@@ -100,7 +105,7 @@ def test_averaged_fit_learns_and_drops_its_copies(classification_data):
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
 def test_a_warm_start_averages_with_the_current_decay(kind):
-    Est, y = ESTIMATORS[kind]
+    Est, y = ESTIMATORS[kind], Y[kind]
     params = {**TINY, "batch_size": 5, "early_stopping": False, "warm_start": True}
     cold, warm = (Est(**params, weight_averaging=None).fit(X20, y) for _ in range(2))
     np.testing.assert_array_equal(_proba_or_mean(cold, X20), _proba_or_mean(warm, X20))
@@ -112,7 +117,7 @@ def test_a_warm_start_averages_with_the_current_decay(kind):
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
 def test_partial_fit_steps_the_weights_without_an_average(kind):
-    Est, y = ESTIMATORS[kind]
+    Est, y = ESTIMATORS[kind], Y[kind]
     kwargs = {"classes": [0, 1]} if kind == "clf" else {}
     plain, averaged = (Est(**TINY, weight_averaging=w) for w in (None, 0.9))
     for _ in range(3):
@@ -123,7 +128,7 @@ def test_partial_fit_steps_the_weights_without_an_average(kind):
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
 def test_early_stopping_keeps_the_average_of_the_best_epoch(kind):
-    Est, y = ESTIMATORS[kind]
+    Est, y = ESTIMATORS[kind], Y[kind]
     rng = np.random.RandomState(1)
     X = rng.randn(200, 3)
     # Labels unrelated to X: the held-out loss soon stops improving.
@@ -140,11 +145,11 @@ def test_early_stopping_keeps_the_average_of_the_best_epoch(kind):
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
 def test_divergence_with_an_average_restores_a_finite_state(kind):
-    Est, y = ESTIMATORS[kind]
+    Est, y = ESTIMATORS[kind], Y[kind]
     est = Est(**{**TINY, "max_epochs": 5}, weight_averaging=0.9, callbacks=[PoisonAtEpoch(3)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         with pytest.warns(DivergenceWarning, match="end of epoch 2"):
             est.fit(X20, y)
     assert all(torch.isfinite(p).all() for p in est.net_.module_.parameters())
-    assert np.isfinite(_proba_or_mean(est, X20)).all()
+    check_predictions(est, X20, kind)

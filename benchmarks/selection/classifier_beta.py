@@ -59,21 +59,31 @@ def hypergan(beta, seed):
     return make_pipeline(StandardScaler(), HyperGANClassifier(beta=beta, random_state=seed))
 
 
-def ood_checks(rows, betas):
-    """Per weight, the OOD goals met (``suites._goals``): AUROC and accuracy."""
+def ood_checks(rows, labels):
+    """Per label of ``labels`` (a variant in ``rows``), the OOD goals met
+    (``suites._goals``) against ``rows["deep_ensemble"]``: AUROC and accuracy."""
     ens = rows["deep_ensemble"]
-    return {b: [goal("", rows[label(b)], ens, "auroc_epistemic", higher_is_better=True)["holds"],
-                accuracy_goal("", rows[label(b)], ens)["holds"]]
-            for b in betas}
+    return {m: [goal("", rows[m], ens, "auroc_epistemic", higher_is_better=True)["holds"],
+                accuracy_goal("", rows[m], ens)["holds"]]
+            for m in labels}
 
 
-def calibration_checks(rows, betas, single, ensemble):
-    """Per weight, the calibration goals met (``check_calibration_goals``); ``single`` and
-    ``ensemble``: the peers' labels in ``rows``."""
-    return {b: [g["holds"] for g in check_calibration_goals(
-                rows[label(b)], {"single": rows[single], "deep_ensemble": rows[ensemble]}
+def calibration_checks(rows, labels, single, ensemble):
+    """Per label of ``labels``, the calibration goals met (``check_calibration_goals``);
+    ``single`` and ``ensemble``: the peers' labels in ``rows``."""
+    return {m: [g["holds"] for g in check_calibration_goals(
+                rows[m], {"single": rows[single], "deep_ensemble": rows[ensemble]}
             ).values()]
-            for b in betas}
+            for m in labels}
+
+
+def count_checks(checks, what, met=None):
+    """Print how many of its checks each label of ``checks`` (label -> flags) met, and
+    add the counts to ``met`` (label -> running total) if given."""
+    for m, flags in checks.items():
+        if met is not None:
+            met[m] += sum(flags)
+        print(f"    {m}: {sum(flags)} of {len(flags)} checks met ({what})", flush=True)
 
 
 def renamed(rows):
@@ -93,21 +103,17 @@ def main(argv=None):
                         default=[*CV_SETS, "credit"])
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    met = {b: 0 for b in args.betas}
-    auroc = {b: [] for b in args.betas}
-
-    def count(checks, what):
-        for b, flags in checks.items():
-            met[b] += sum(flags)
-            print(f"    {label(b)}: {sum(flags)} of {len(flags)} checks met ({what})")
+    labels = [label(b) for b in args.betas]
+    met = {m: 0 for m in labels}
+    auroc = {m: [] for m in labels}
 
     for arch in args.archs:
         rows = partition_rows(arch, args.partitions, {label(b): {"beta": b} for b in args.betas})
         print_means(f"{arch} (partitions {args.partitions[0]}-{args.partitions[-1]}; mean)",
                     rows, 16, ".4f")
-        count(ood_checks(rows, args.betas), arch)
-        for b in args.betas:
-            auroc[b].append(np.mean([r["auroc_epistemic"] for r in rows[label(b)]]))
+        count_checks(ood_checks(rows, labels), arch, met)
+        for m in labels:
+            auroc[m].append(np.mean([r["auroc_epistemic"] for r in rows[m]]))
 
     by_label = {label(b): b for b in args.betas}
 
@@ -119,17 +125,18 @@ def main(argv=None):
     for name in [s for s in args.sets if s in CV_SETS]:
         rows = cv_rows(name, [*by_label, *PEERS], args.seeds, make=make)
         print_means(f"{name} (CV seeds {args.seeds}; mean over folds)", rows, 16, ".4f")
-        count(calibration_checks(renamed(rows), args.betas, "single", "deep_ensemble"), name)
+        count_checks(calibration_checks(renamed(rows), labels, "single", "deep_ensemble"), name,
+                     met)
     if "credit" in args.sets:
         makers = {**{label(b): lambda split, n, b=b: hypergan(b, split) for b in args.betas},
                   **CREDIT_PEERS}
         rows = credit_rows(makers)
         print_means("credit default (validation rows; mean)", rows, 26, ".5f")
-        count(calibration_checks(rows, args.betas, "single_network",
-                                 "deep_ensemble_classifier"), "credit")
-    print("checks met in all:", {label(b): n for b, n in met.items()})
+        count_checks(calibration_checks(rows, labels, "single_network",
+                                        "deep_ensemble_classifier"), "credit", met)
+    print("checks met in all:", met)
     print("OOD AUROC, mean over targets:",
-          {label(b): round(float(np.mean(v)), 4) for b, v in auroc.items() if v})
+          {m: round(float(np.mean(v)), 4) for m, v in auroc.items() if v})
     return 0
 
 

@@ -49,27 +49,27 @@ from sklearn.preprocessing import StandardScaler
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
-import mixup_weight  # noqa: E402
 from _common import cv_seed, mean_row, print_means, uci_splits  # noqa: E402
-from classifier_beta import CV_SETS, renamed  # noqa: E402
+from classifier_beta import (  # noqa: E402
+    CV_SETS,
+    calibration_checks,
+    count_checks,
+    ood_checks,
+    renamed,
+)
 from classifier_confidence import PEERS, cv_rows  # noqa: E402
 from classifier_confidence import make as make_peer  # noqa: E402
 from classifier_regularizer import CREDIT_PEERS, credit_rows  # noqa: E402
+from mixup_weight import partition_rows, partitions  # noqa: E402
 
 from sk_hypergan import HyperGANClassifier  # noqa: E402
 
 from harness.data import load_uci  # noqa: E402
 from harness.runner import fit_score_regressor  # noqa: E402
 from harness.scoring import COVERAGE_LEVELS, coverage_key  # noqa: E402
-from suites._goals import accuracy_goal, check_calibration_goals, goal  # noqa: E402
 
 #: The label of ``weight_averaging=None`` (no average).
 NO_AVERAGE = "None"
-
-
-def classifier(decay, target=None, **params):
-    """The classifier with ``weight_averaging=decay`` (None: the default)."""
-    return HyperGANClassifier(target, weight_averaging=decay, **params)
 
 
 def uci_record(name, split, decay):
@@ -95,7 +95,7 @@ def main(argv=None):
     )
     parser.add_argument("--seeds", nargs="+", type=cv_seed, default=[100, 101])
     parser.add_argument("--archs", nargs="*", choices=["mlp", "conv"], default=[])
-    parser.add_argument("--partitions", type=mixup_weight.partitions, default="10-19")
+    parser.add_argument("--partitions", type=partitions, default="10-19")
     parser.add_argument("--uci", nargs="*", default=[], help="UCI data sets (regressor)")
     parser.add_argument("--splits", type=uci_splits, default="10-13", help="first-last (never 0-9)")
     args = parser.parse_args(argv)
@@ -105,46 +105,29 @@ def main(argv=None):
     def make(method, seed):
         if method in PEERS:
             return make_peer(method, seed)
-        return make_pipeline(StandardScaler(), classifier(decays[method], random_state=seed))
-
-    def count(rows, single, ensemble, what):
-        for name in decays:
-            flags = [
-                g["holds"]
-                for g in check_calibration_goals(
-                    rows[name], {"single": rows[single], "deep_ensemble": rows[ensemble]}
-                ).values()
-            ]
-            print(f"    {name}: {sum(flags)} of {len(flags)} checks met ({what})", flush=True)
+        return make_pipeline(
+            StandardScaler(),
+            HyperGANClassifier(weight_averaging=decays[method], random_state=seed),
+        )
 
     for name in [s for s in args.sets if s in CV_SETS]:
         rows = cv_rows(name, [*decays, *PEERS], args.seeds, make=make)
         print_means(f"{name} (CV seeds {args.seeds}; mean over folds)", rows, 16, ".4f")
-        count(renamed(rows), "single", "deep_ensemble", name)
+        count_checks(calibration_checks(renamed(rows), decays, "single", "deep_ensemble"), name)
     if "credit" in args.sets:
         makers = {name: lambda split, n, name=name: make(name, split) for name in decays}
         rows = credit_rows({**makers, **CREDIT_PEERS})
         print_means("credit default (validation rows; mean)", rows, 26, ".5f")
-        count(rows, "single_network", "deep_ensemble_classifier", "credit")
-    # partition_rows builds HyperGANClassifier(target, random_state=p, **params); the
-    # variants' params carry the decay through this stand-in.
-    mixup_weight.HyperGANClassifier = lambda target, decay=None, **params: classifier(
-        decay, target, **params
-    )
+        checks = calibration_checks(rows, decays, "single_network", "deep_ensemble_classifier")
+        count_checks(checks, "credit")
     for arch in args.archs:
-        rows = mixup_weight.partition_rows(
-            arch, args.partitions, {name: {"decay": d} for name, d in decays.items()}
+        rows = partition_rows(
+            arch, args.partitions, {name: {"weight_averaging": d} for name, d in decays.items()}
         )
         print_means(
             f"{arch} (partitions {args.partitions[0]}-{args.partitions[-1]}; mean)", rows, 16, ".4f"
         )
-        ens = rows["deep_ensemble"]
-        for name in decays:
-            flags = [
-                goal("", rows[name], ens, "auroc_epistemic", higher_is_better=True)["holds"],
-                accuracy_goal("", rows[name], ens)["holds"],
-            ]
-            print(f"    {name}: {sum(flags)} of 2 checks met ({arch})", flush=True)
+        count_checks(ood_checks(rows, decays), arch)
     for name in args.uci:
         print(f"{name} (splits {args.splits[0]}-{args.splits[-1]}; mean over splits)", flush=True)
         for decay in decays.values():
