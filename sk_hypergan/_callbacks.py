@@ -80,8 +80,8 @@ class DivergenceGuard(Callback):
     (Ctrl-C) never leaves NaN parameters behind either. A warm start counts
     its starting state as good.
 
-    The copies are dropped at the end of training, so a pickled net does not
-    carry them.
+    The copies are dropped at the end of training, also when it ends in an
+    error, so a pickled net does not carry them.
     """
 
     def initialize(self):
@@ -172,6 +172,11 @@ class DivergenceGuard(Callback):
         finally:
             self._reset()
 
+    def on_train_error(self, net, **kwargs):
+        """Drop the copies when training ends in an error (not a hook of
+        skorch's: ``HyperGANNet.fit_loop`` calls it)."""
+        self._reset()
+
 
 class WeightAveraging(Callback):
     """Exponential moving average of the hypernetwork's weights (``net.weight_averaging``).
@@ -193,7 +198,8 @@ class WeightAveraging(Callback):
     from the weights it starts from, and the raw weights are dropped at its
     end, so a pickled model carries only the average. A callback that edits
     the weights between steps edits the average: the raw weights the next
-    step takes do not see it.
+    step takes do not see it. A training call that ends in an error also
+    leaves the average in the module.
     """
 
     def initialize(self):
@@ -240,6 +246,11 @@ class WeightAveraging(Callback):
         if self.average_ is not None:  # interrupted inside a step: the model is the average
             self._point(self.average_)
         self._reset()
+
+    def on_train_error(self, net, **kwargs):
+        """As ``on_train_end``, when training ends in an error (not a hook
+        of skorch's: ``HyperGANNet.fit_loop`` calls it)."""
+        self.on_train_end(net)
 
     def __getstate__(self):
         # A net pickled while training (skorch's Checkpoint) keeps the

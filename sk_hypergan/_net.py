@@ -569,7 +569,17 @@ class HyperGANNet(NeuralNet):
             type(cb).on_grad_computed is not Callback.on_grad_computed
             for _, cb in self.callbacks_
         )
-        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except Exception:
+            # skorch notifies ``on_train_end`` only after a loop that finished
+            # or was interrupted. After an error (out of memory, a failing
+            # callback) the module must still hold the model, not the
+            # optimiser's raw weights mid-step, and no copies outlive the call.
+            for _, cb in self.callbacks_:
+                if hasattr(cb, "on_train_error"):
+                    cb.on_train_error(self)
+            raise
 
     def validation_step(self, batch, **fit_params):
         """Score held-out rows as predictions are scored: the loss of the

@@ -153,3 +153,41 @@ def test_divergence_with_an_average_restores_a_finite_state(kind):
             est.fit(X20, y)
     assert all(torch.isfinite(p).all() for p in est.net_.module_.parameters())
     check_predictions(est, X20, kind)
+
+
+class FailAtStep(Callback):
+    """Test helper: raises inside the training step ``fail_at`` of a training
+    call (after ``WeightAveraging`` swapped the raw weights in), recording the
+    module's weights after every completed step."""
+
+    fail_at = None
+
+    def on_train_begin(self, net, **kwargs):
+        self.steps, self.held = 0, None
+
+    def on_batch_begin(self, net, training=None, **kwargs):
+        if training:
+            self.steps += 1
+            if self.steps == self.fail_at:
+                raise RuntimeError("a failing callback")
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        if training:
+            self.held = _weights(net)
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_a_training_call_that_fails_mid_step_leaves_the_average(kind):
+    Est, y = ESTIMATORS[kind], Y[kind]
+    est = Est(**{**TINY, "batch_size": 5}, early_stopping=False, warm_start=True,
+              weight_averaging=0.9, callbacks=[("fail", FailAtStep())])
+    est.fit(X20, y)
+    callbacks = dict(est.net_.callbacks_)  # the estimator fits a copy
+    callbacks["fail"].fail_at = 6  # the second step of the warm start's second epoch
+    with pytest.raises(RuntimeError, match="a failing callback"):
+        est.fit(X20, y)
+    assert callbacks["fail"].steps == 6
+    for p, h in zip(est.net_.module_.parameters(), callbacks["fail"].held):
+        torch.testing.assert_close(p.detach(), h)  # the average, not the raw weights
+    assert callbacks["weight_averaging"].raw_ is None
+    assert callbacks["divergence_guard"].good_state_ is None
