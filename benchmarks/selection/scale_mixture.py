@@ -19,8 +19,9 @@ and prints, per variant, the test rows' mixture NLL and coverage at 50/80/90/95%
 fitted ``s`` and ``k``. It writes nothing.
 
 ``--k-prior-sds`` adds a row per standard deviation of the prior on ``k`` (the package's is
-``PRIOR_SD_K``; the "one factor" row is a standard deviation of 0): how strongly the few dozen held-out rows of a small data set should be
-kept from choosing a shape (the check behind keeping or changing that prior).
+``PRIOR_SD_K``; the "one factor" row is a standard deviation of 0): how strongly the few
+dozen held-out rows of a small data set should be kept from choosing a shape (the check
+behind keeping or changing that prior).
 
     python benchmarks/selection/scale_mixture.py --datasets naval --splits 10-15
     python benchmarks/selection/scale_mixture.py --splits 10-19 --k-prior-sds 0.5 0.2 0.1 0.05
