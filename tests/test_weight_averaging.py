@@ -155,25 +155,17 @@ def test_divergence_with_an_average_restores_a_finite_state(kind):
     check_predictions(est, X20, kind)
 
 
-class FailAtStep(Callback):
-    """Test helper: raises inside the training step ``fail_at`` of a training
-    call (after ``WeightAveraging`` swapped the raw weights in), recording the
-    module's weights after every completed step."""
+class FailAtStep(RecordWeights):
+    """Test helper: :class:`RecordWeights` that raises inside the training step
+    ``fail_at`` of a training call (after ``WeightAveraging`` swapped the raw
+    weights in)."""
 
     fail_at = None
 
-    def on_train_begin(self, net, **kwargs):
-        self.steps, self.held = 0, None
-
     def on_batch_begin(self, net, training=None, **kwargs):
-        if training:
-            self.steps += 1
-            if self.steps == self.fail_at:
-                raise RuntimeError("a failing callback")
-
-    def on_batch_end(self, net, training=None, **kwargs):
-        if training:
-            self.held = _weights(net)
+        super().on_batch_begin(net, training=training, **kwargs)
+        if training and len(self.stepped) == self.fail_at:
+            raise RuntimeError("a failing callback")
 
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
@@ -186,8 +178,8 @@ def test_a_training_call_that_fails_mid_step_leaves_the_average(kind):
     callbacks["fail"].fail_at = 6  # the second step of the warm start's second epoch
     with pytest.raises(RuntimeError, match="a failing callback"):
         est.fit(X20, y)
-    assert callbacks["fail"].steps == 6
-    for p, h in zip(est.net_.module_.parameters(), callbacks["fail"].held):
+    assert len(callbacks["fail"].stepped) == 6
+    for p, h in zip(est.net_.module_.parameters(), callbacks["fail"].held[-1]):
         torch.testing.assert_close(p.detach(), h)  # the average, not the raw weights
     assert callbacks["weight_averaging"].raw_ is None
     assert callbacks["divergence_guard"].good_state_ is None

@@ -54,9 +54,9 @@ def label(beta):
     return f"beta {beta:g}"
 
 
-def hypergan(beta, seed):
-    """The classifier with diversity weight ``beta`` in the calibration protocol's pipeline."""
-    return make_pipeline(StandardScaler(), HyperGANClassifier(beta=beta, random_state=seed))
+def hypergan(seed, **params):
+    """The classifier with ``params`` in the calibration protocol's pipeline."""
+    return make_pipeline(StandardScaler(), HyperGANClassifier(random_state=seed, **params))
 
 
 def ood_checks(rows, labels):
@@ -86,6 +86,38 @@ def count_checks(checks, what, met=None):
         print(f"    {m}: {sum(flags)} of {len(flags)} checks met ({what})", flush=True)
 
 
+def partition_checks(arch, chosen, variants, met=None):
+    """Fit each variant of ``variants`` (label -> ``HyperGANClassifier`` parameters) on the
+    digits partitions ``chosen`` with target ``arch``; print the means and the OOD checks
+    met (added to ``met``, as :func:`count_checks`). Returns the rows."""
+    rows = partition_rows(arch, chosen, variants)
+    print_means(f"{arch} (partitions {chosen[0]}-{chosen[-1]}; mean)", rows, 16, ".4f")
+    count_checks(ood_checks(rows, variants), arch, met)
+    return rows
+
+
+def cv_checks(name, variants, seeds, met=None):
+    """As :func:`partition_checks`, on data set ``name`` under the calibration protocol
+    (CV seeds ``seeds``) beside the ``PEERS``: the calibration checks."""
+
+    def make(method, seed):
+        return make_peer(method, seed) if method in PEERS else hypergan(seed, **variants[method])
+
+    rows = cv_rows(name, [*variants, *PEERS], seeds, make=make)
+    print_means(f"{name} (CV seeds {seeds}; mean over folds)", rows, 16, ".4f")
+    count_checks(calibration_checks(renamed(rows), variants, "single", "deep_ensemble"), name,
+                 met)
+
+
+def credit_checks(variants, met=None):
+    """As :func:`cv_checks`, on the credit-default check's validation rows."""
+    makers = {m: lambda split, n, p=p: hypergan(split, **p) for m, p in variants.items()}
+    rows = credit_rows({**makers, **CREDIT_PEERS})
+    print_means("credit default (validation rows; mean)", rows, 26, ".5f")
+    count_checks(calibration_checks(rows, variants, "single_network",
+                                    "deep_ensemble_classifier"), "credit", met)
+
+
 def renamed(rows):
     """``cv_rows``' records with the metric names of ``classification_scores``."""
     names = {"log loss": "log_loss", "ECE": "ece", "accuracy": "accuracy"}
@@ -103,37 +135,18 @@ def main(argv=None):
                         default=[*CV_SETS, "credit"])
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    labels = [label(b) for b in args.betas]
-    met = {m: 0 for m in labels}
-    auroc = {m: [] for m in labels}
+    variants = {label(b): {"beta": b} for b in args.betas}
+    met = {m: 0 for m in variants}
+    auroc = {m: [] for m in variants}
 
     for arch in args.archs:
-        rows = partition_rows(arch, args.partitions, {label(b): {"beta": b} for b in args.betas})
-        print_means(f"{arch} (partitions {args.partitions[0]}-{args.partitions[-1]}; mean)",
-                    rows, 16, ".4f")
-        count_checks(ood_checks(rows, labels), arch, met)
-        for m in labels:
+        rows = partition_checks(arch, args.partitions, variants, met)
+        for m in variants:
             auroc[m].append(np.mean([r["auroc_epistemic"] for r in rows[m]]))
-
-    by_label = {label(b): b for b in args.betas}
-
-    def make(method, seed):
-        if method in PEERS:
-            return make_peer(method, seed)
-        return hypergan(by_label[method], seed)
-
     for name in [s for s in args.sets if s in CV_SETS]:
-        rows = cv_rows(name, [*by_label, *PEERS], args.seeds, make=make)
-        print_means(f"{name} (CV seeds {args.seeds}; mean over folds)", rows, 16, ".4f")
-        count_checks(calibration_checks(renamed(rows), labels, "single", "deep_ensemble"), name,
-                     met)
+        cv_checks(name, variants, args.seeds, met)
     if "credit" in args.sets:
-        makers = {**{label(b): lambda split, n, b=b: hypergan(b, split) for b in args.betas},
-                  **CREDIT_PEERS}
-        rows = credit_rows(makers)
-        print_means("credit default (validation rows; mean)", rows, 26, ".5f")
-        count_checks(calibration_checks(rows, labels, "single_network",
-                                        "deep_ensemble_classifier"), "credit", met)
+        credit_checks(variants, met)
     print("checks met in all:", met)
     print("OOD AUROC, mean over targets:",
           {m: round(float(np.mean(v)), 4) for m, v in auroc.items() if v})

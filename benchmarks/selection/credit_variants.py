@@ -23,16 +23,13 @@ import sys
 from pathlib import Path
 
 import torch
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent), str(HERE)]
 
 from _common import print_means  # noqa: E402
+from classifier_beta import hypergan  # noqa: E402
 from classifier_regularizer import CREDIT_PEERS, credit_rows  # noqa: E402
-
-from sk_hypergan import HyperGANClassifier  # noqa: E402
 
 #: ``label: parameters`` of each variant (the default's parameters are empty).
 VARIANTS = {
@@ -44,12 +41,6 @@ VARIANTS = {
 }
 
 
-def hypergan(params):
-    """``make(split, n_rows)`` of the default pipeline with ``params`` set."""
-    return lambda split, n_rows: make_pipeline(
-        StandardScaler(), HyperGANClassifier(random_state=split, **params))
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
@@ -57,7 +48,8 @@ def main(argv=None):
                         help="leave out the deep ensemble and the single network")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    makers = {name: hypergan(VARIANTS[name]) for name in args.variants}
+    makers = {name: lambda split, n, p=VARIANTS[name]: hypergan(split, **p)
+              for name in args.variants}
     if not args.no_peers:
         makers.update(CREDIT_PEERS)
     print_means("credit default (validation rows of the training rows of splits 0-2; mean)",

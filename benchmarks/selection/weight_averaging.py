@@ -43,26 +43,13 @@ import sys
 from pathlib import Path
 
 import torch
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent)]
 
-from _common import cv_seed, mean_row, print_means, uci_splits  # noqa: E402
-from classifier_beta import (  # noqa: E402
-    CV_SETS,
-    calibration_checks,
-    count_checks,
-    ood_checks,
-    renamed,
-)
-from classifier_confidence import PEERS, cv_rows  # noqa: E402
-from classifier_confidence import make as make_peer  # noqa: E402
-from classifier_regularizer import CREDIT_PEERS, credit_rows  # noqa: E402
-from mixup_weight import partition_rows, partitions  # noqa: E402
-
-from sk_hypergan import HyperGANClassifier  # noqa: E402
+from _common import cv_seed, mean_row, uci_splits  # noqa: E402
+from classifier_beta import CV_SETS, credit_checks, cv_checks, partition_checks  # noqa: E402
+from mixup_weight import partitions  # noqa: E402
 
 from harness.data import load_uci  # noqa: E402
 from harness.runner import fit_score_regressor  # noqa: E402
@@ -101,33 +88,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     decays = {label(d): d for d in [None, *args.decays]}
-
-    def make(method, seed):
-        if method in PEERS:
-            return make_peer(method, seed)
-        return make_pipeline(
-            StandardScaler(),
-            HyperGANClassifier(weight_averaging=decays[method], random_state=seed),
-        )
-
+    variants = {name: {"weight_averaging": d} for name, d in decays.items()}
     for name in [s for s in args.sets if s in CV_SETS]:
-        rows = cv_rows(name, [*decays, *PEERS], args.seeds, make=make)
-        print_means(f"{name} (CV seeds {args.seeds}; mean over folds)", rows, 16, ".4f")
-        count_checks(calibration_checks(renamed(rows), decays, "single", "deep_ensemble"), name)
+        cv_checks(name, variants, args.seeds)
     if "credit" in args.sets:
-        makers = {name: lambda split, n, name=name: make(name, split) for name in decays}
-        rows = credit_rows({**makers, **CREDIT_PEERS})
-        print_means("credit default (validation rows; mean)", rows, 26, ".5f")
-        checks = calibration_checks(rows, decays, "single_network", "deep_ensemble_classifier")
-        count_checks(checks, "credit")
+        credit_checks(variants)
     for arch in args.archs:
-        rows = partition_rows(
-            arch, args.partitions, {name: {"weight_averaging": d} for name, d in decays.items()}
-        )
-        print_means(
-            f"{arch} (partitions {args.partitions[0]}-{args.partitions[-1]}; mean)", rows, 16, ".4f"
-        )
-        count_checks(ood_checks(rows, decays), arch)
+        partition_checks(arch, args.partitions, variants)
     for name in args.uci:
         print(f"{name} (splits {args.splits[0]}-{args.splits[-1]}; mean over splits)", flush=True)
         for decay in decays.values():
